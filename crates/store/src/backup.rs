@@ -1,0 +1,131 @@
+//! Consistent copies of the embedded store, and restoring from them.
+//!
+//! A live SQLite file must never be copied byte by byte (REFERENCES.md, durability): the
+//! copy is made with SQLite's online backup API in one read transaction, so a running
+//! server may keep writing, and every copy is checked with `PRAGMA integrity_check`.
+
+use crate::sqlite::{connect, map_err};
+use crate::{Backend, Result, StoreError, migrate};
+use rusqlite::backup::Backup;
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
+use std::time::Duration;
+
+/// What a backup or restore copied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub schema_version: i64,
+    pub bytes: u64,
+}
+
+/// Copies the store at `db` to the new file `to`.
+pub fn backup(db: &Path, to: &Path) -> Result<Summary> {
+    if to.exists() {
+        return Err(StoreError::Setup(format!(
+            "{} already exists; choose a new file name for the backup",
+            to.display()
+        )));
+    }
+    if !db.exists() {
+        return Err(StoreError::Setup(format!(
+            "there is no database at {}; check --data-dir",
+            db.display()
+        )));
+    }
+    let src = connect(db, true)?;
+    let partial = to.with_extension("partial");
+    let _ = std::fs::remove_file(&partial);
+    let copied = (|| -> Result<i64> {
+        let mut dst = Connection::open(&partial)
+            .map_err(|e| StoreError::Setup(format!("cannot write {}: {e}", partial.display())))?;
+        copy(&src, &mut dst)?;
+        dst.execute_batch("PRAGMA journal_mode=DELETE;")
+            .map_err(map_err)?;
+        let version = check(&dst, to)?;
+        drop(dst);
+        std::fs::File::open(&partial)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| StoreError::Setup(format!("cannot flush {}: {e}", partial.display())))?;
+        Ok(version)
+    })();
+    let version = match copied {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(e);
+        }
+    };
+    std::fs::rename(&partial, to)
+        .map_err(|e| StoreError::Setup(format!("cannot write {}: {e}", to.display())))?;
+    sync_parent(to);
+    Ok(Summary {
+        schema_version: version,
+        bytes: std::fs::metadata(to).map(|m| m.len()).unwrap_or(0),
+    })
+}
+
+/// Replaces the store at `db` with the backup `from`, after checking the backup.
+/// The server must be stopped (the caller holds the data folder's lock).
+pub fn restore(db: &Path, from: &Path) -> Result<Summary> {
+    let src = Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| {
+        StoreError::Setup(format!("cannot read the backup {}: {e}", from.display()))
+    })?;
+    let version = check(&src, from)?;
+    let mut dst = connect(db, false)?;
+    copy(&src, &mut dst)?;
+    check(&dst, db)?;
+    drop(dst);
+    Ok(Summary {
+        schema_version: version,
+        bytes: std::fs::metadata(from).map(|m| m.len()).unwrap_or(0),
+    })
+}
+
+fn copy(src: &Connection, dst: &mut Connection) -> Result<()> {
+    let backup = Backup::new(src, dst).map_err(map_err)?;
+    backup
+        .run_to_completion(-1, Duration::ZERO, None)
+        .map_err(map_err)
+}
+
+/// Checks a copy is intact and is a Fangkong database this binary can run; returns its
+/// schema version.
+fn check(conn: &Connection, shown: &Path) -> Result<i64> {
+    let damaged = || {
+        StoreError::Setup(format!(
+            "{} is damaged or is not a Fangkong database",
+            shown.display()
+        ))
+    };
+    let verdict: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .map_err(|_| damaged())?;
+    if verdict != "ok" {
+        return Err(damaged());
+    }
+    let version: i64 = conn
+        .query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|_| damaged())?;
+    let known = migrate::list(Backend::Sqlite)
+        .last()
+        .map_or(0, |m| m.version);
+    if version > known {
+        return Err(StoreError::Setup(format!(
+            "{} is at schema version {version}, newer than this fangkong knows; use the newer fangkong",
+            shown.display()
+        )));
+    }
+    Ok(version)
+}
+
+fn sync_parent(path: &Path) {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+}

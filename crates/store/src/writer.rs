@@ -1,0 +1,202 @@
+//! The group-commit writer for hot append-only records.
+//!
+//! Requests queue their operations; one writer takes everything queued, commits it in a
+//! single transaction as soon as it is free (no fixed wait), then answers each request.
+//! Many rows share one fsync, which is what lets the embedded store keep up with the
+//! door at rush hour (see DESIGN.md's measurements).
+//!
+//! If a batch fails (say one request breaks a constraint), the writer rolls it back and
+//! commits each request of that batch on its own, so one bad request never fails others.
+
+use crate::system::Stopwatch;
+use crate::{Db, Result, StoreError, Value};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+/// How many requests may wait in the queue before submitters wait too (back-pressure).
+const QUEUE: usize = 8192;
+/// The most operations one batch commits.
+const MAX_BATCH_OPS: usize = 4096;
+
+/// One statement to run in the writer's transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Op {
+    pub sql: &'static str,
+    pub params: Vec<Value>,
+}
+
+impl Op {
+    pub fn new(sql: &'static str, params: impl Into<Vec<Value>>) -> Op {
+        Op {
+            sql,
+            params: params.into(),
+        }
+    }
+}
+
+/// Totals since start, for `/metrics` and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Transactions committed.
+    pub batches: u64,
+    /// Requests answered.
+    pub requests: u64,
+    /// Operations committed.
+    pub ops: u64,
+    /// Requests waiting now.
+    pub queued: u64,
+    /// The largest batch so far, in requests.
+    pub max_batch: u64,
+}
+
+struct Job {
+    ops: Vec<Op>,
+    reply: oneshot::Sender<Result<Vec<u64>>>,
+}
+
+#[derive(Default)]
+struct Counters {
+    batches: AtomicU64,
+    requests: AtomicU64,
+    ops: AtomicU64,
+    max_batch: AtomicU64,
+}
+
+pub(crate) struct Writer {
+    sender: std::sync::RwLock<Option<mpsc::Sender<Job>>>,
+    task: Mutex<Option<JoinHandle<()>>>,
+    counters: Arc<Counters>,
+    queue: mpsc::WeakSender<Job>,
+}
+
+impl Writer {
+    pub(crate) fn start(db: Db) -> Writer {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let counters = Arc::new(Counters::default());
+        let task = tokio::spawn(run(db, rx, counters.clone()));
+        Writer {
+            queue: tx.downgrade(),
+            sender: std::sync::RwLock::new(Some(tx)),
+            task: Mutex::new(Some(task)),
+            counters,
+        }
+    }
+
+    pub(crate) async fn submit(&self, ops: Vec<Op>) -> Result<Vec<u64>> {
+        if ops.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sender = self
+            .sender
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or(StoreError::Closed)?;
+        let (reply, answer) = oneshot::channel();
+        sender
+            .send(Job { ops, reply })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        drop(sender);
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+
+    pub(crate) fn stats(&self) -> WriterStats {
+        let c = &self.counters;
+        let queued = self
+            .queue
+            .upgrade()
+            .map_or(0, |s| (s.max_capacity() - s.capacity()) as u64);
+        WriterStats {
+            batches: c.batches.load(Ordering::Relaxed),
+            requests: c.requests.load(Ordering::Relaxed),
+            ops: c.ops.load(Ordering::Relaxed),
+            queued,
+            max_batch: c.max_batch.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Takes no more work, commits everything queued, and waits for the writer to finish.
+    pub(crate) async fn close(&self) {
+        self.sender
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(task) = self.task.lock().await.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+async fn run(db: Db, mut rx: mpsc::Receiver<Job>, counters: Arc<Counters>) {
+    while let Some(first) = rx.recv().await {
+        let mut n_ops = first.ops.len();
+        let mut jobs = vec![first];
+        while n_ops < MAX_BATCH_OPS {
+            match rx.try_recv() {
+                Ok(job) => {
+                    n_ops += job.ops.len();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let started = Stopwatch::start();
+        let ops: Vec<&Op> = jobs.iter().flat_map(|j| j.ops.iter()).collect();
+        match db.run_batch(&ops).await {
+            Ok(counts) => {
+                let mut counts = counts.into_iter();
+                for job in jobs.iter_mut() {
+                    let mine: Vec<u64> = counts.by_ref().take(job.ops.len()).collect();
+                    answer(job, Ok(mine));
+                }
+                record(&counters, jobs.len(), n_ops, started.seconds());
+            }
+            Err(e) if jobs.len() == 1 => answer(&mut jobs[0], Err(e)),
+            Err(_) => {
+                // Commit each request alone so one bad request fails only itself.
+                for job in jobs.iter_mut() {
+                    let single = Stopwatch::start();
+                    let result = db.run_batch(&job.ops.iter().collect::<Vec<_>>()).await;
+                    if result.is_ok() {
+                        record(&counters, 1, job.ops.len(), single.seconds());
+                    }
+                    answer(job, result);
+                }
+            }
+        }
+        metrics::gauge!("fangkong_writer_queue_depth").set(rx.len() as f64);
+    }
+}
+
+fn answer(job: &mut Job, result: Result<Vec<u64>>) {
+    let (reply, _) = oneshot::channel();
+    let reply = std::mem::replace(&mut job.reply, reply);
+    // The requester may have gone away; the work is committed all the same.
+    let _ = reply.send(result);
+}
+
+fn record(counters: &Counters, requests: usize, ops: usize, seconds: f64) {
+    counters.batches.fetch_add(1, Ordering::Relaxed);
+    counters
+        .requests
+        .fetch_add(requests as u64, Ordering::Relaxed);
+    counters.ops.fetch_add(ops as u64, Ordering::Relaxed);
+    counters
+        .max_batch
+        .fetch_max(requests as u64, Ordering::Relaxed);
+    metrics::histogram!("fangkong_writer_batch_requests").record(requests as f64);
+    metrics::histogram!("fangkong_writer_batch_rows").record(ops as f64);
+    metrics::histogram!("fangkong_writer_commit_seconds").record(seconds);
+}
+
+impl Db {
+    pub(crate) async fn run_batch(&self, ops: &[&Op]) -> Result<Vec<u64>> {
+        match self {
+            Db::Sqlite(db) => db.run_batch(ops).await,
+            Db::Postgres(db) => db.run_batch(ops).await,
+        }
+    }
+}
