@@ -6,7 +6,7 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use time::{Duration, OffsetDateTime};
+use time::{Duration, OffsetDateTime, Time, UtcOffset};
 use uuid::Uuid;
 
 /// Tells the current time.
@@ -65,6 +65,19 @@ impl IdSource for SequentialIds {
     }
 }
 
+/// Beijing time (Asia/Shanghai has kept UTC+8 without daylight saving since 1991).
+pub const BEIJING: UtcOffset = time::macros::offset!(+8);
+
+/// The time in Beijing, for display and for the working day.
+pub fn beijing(at: OffsetDateTime) -> OffsetDateTime {
+    at.to_offset(BEIJING)
+}
+
+/// Midnight at the start of the Beijing day that contains `at`.
+pub fn beijing_day_start(at: OffsetDateTime) -> OffsetDateTime {
+    beijing(at).replace_time(Time::MIDNIGHT)
+}
+
 /// Unix milliseconds of a time, the form every store keeps times in.
 pub fn unix_millis(at: OffsetDateTime) -> i64 {
     i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
@@ -97,6 +110,14 @@ mod tests {
         assert_eq!(a.get_version_num(), 7);
         assert_ne!(a, b);
         assert!(a < b);
+    }
+
+    #[test]
+    fn the_beijing_day_starts_at_local_midnight() {
+        // 17:30 UTC on the 28th is already 01:30 on the 29th in Beijing.
+        let at = datetime!(2020-01-28 17:30 UTC);
+        assert_eq!(beijing_day_start(at), datetime!(2020-01-29 00:00 +8));
+        assert_eq!(beijing_day_start(at), datetime!(2020-01-28 16:00 UTC));
     }
 
     #[test]

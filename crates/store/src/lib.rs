@@ -25,7 +25,7 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 
 pub use value::{FromValue, Row, Value};
-pub use writer::{Op, WriterStats};
+pub use writer::{Op, Then, WriterStats};
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,7 +166,13 @@ impl Store {
     /// Queues hot append-only writes for the group-commit writer; returns, per operation,
     /// the number of rows it changed, once they are committed.
     pub async fn write(&self, ops: Vec<Op>) -> Result<Vec<u64>> {
-        self.inner.writer.submit(ops).await
+        self.inner.writer.submit(ops, None).await
+    }
+
+    /// Like [`Store::write`], with a closing statement computed from the row counts and
+    /// committed in the same transaction.
+    pub async fn write_then(&self, ops: Vec<Op>, then: Then) -> Result<Vec<u64>> {
+        self.inner.writer.submit(ops, Some(then)).await
     }
 
     pub fn writer_stats(&self) -> WriterStats {

@@ -1,6 +1,6 @@
 //! The scale-out backend: PostgreSQL through tokio-postgres and a deadpool pool.
 
-use crate::writer::Op;
+use crate::writer::{Op, Work};
 use crate::{Notice, PoolStatus, Result, Row, StoreError, Value};
 use bytes::BytesMut;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime, Timeouts};
@@ -49,6 +49,11 @@ impl ToSql for Value {
     }
 
     to_sql_checked!();
+}
+
+async fn run_op(client: &Object, op: &Op) -> std::result::Result<u64, tokio_postgres::Error> {
+    let stmt = client.prepare_cached(op.sql).await?;
+    client.execute(&stmt, &refs(&op.params)).await
 }
 
 fn refs(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
@@ -126,18 +131,31 @@ impl Db {
         query_on(&client, sql, params).await
     }
 
-    /// Commits a batch in one transaction, its statements pipelined on one connection.
-    pub(crate) async fn run_batch(&self, ops: &[&Op]) -> Result<Vec<u64>> {
+    /// Commits the work of several requests in one transaction, the statements pipelined
+    /// on one connection: first every request's statements, then their closing statements.
+    pub(crate) async fn run_batch(&self, work: &[&Work]) -> Result<Vec<Vec<u64>>> {
         let client = self.client().await?;
         client.batch_execute("BEGIN").await.map_err(map_err)?;
-        let work = ops.iter().map(|op| {
-            let client = &client;
-            async move {
-                let stmt = client.prepare_cached(op.sql).await?;
-                client.execute(&stmt, &refs(&op.params)).await
-            }
-        });
-        match futures_util::future::try_join_all(work).await {
+        let result = async {
+            let ops = work.iter().flat_map(|w| w.ops.iter());
+            let flat =
+                futures_util::future::try_join_all(ops.map(|op| run_op(&client, op))).await?;
+            let mut flat = flat.into_iter();
+            let counts: Vec<Vec<u64>> = work
+                .iter()
+                .map(|w| flat.by_ref().take(w.ops.len()).collect())
+                .collect();
+            let closing: Vec<Op> = work
+                .iter()
+                .zip(&counts)
+                .filter_map(|(w, c)| w.then.as_ref().map(|then| then(c)))
+                .collect();
+            futures_util::future::try_join_all(closing.iter().map(|op| run_op(&client, op)))
+                .await?;
+            Ok::<_, tokio_postgres::Error>(counts)
+        }
+        .await;
+        match result {
             Ok(counts) => {
                 client.batch_execute("COMMIT").await.map_err(map_err)?;
                 Ok(counts)

@@ -4,7 +4,7 @@
 //! the group-commit writer; a small pool of read connections beside it.
 
 use crate::value::to_sqlite_placeholders;
-use crate::writer::Op;
+use crate::writer::Work;
 use crate::{PoolStatus, Result, Row, StoreError, Value, blocking};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
@@ -79,28 +79,35 @@ impl Db {
         }
     }
 
-    /// Commits a batch of operations in one transaction (the group-commit writer's step).
-    pub(crate) async fn run_batch(&self, ops: &[&Op]) -> Result<Vec<u64>> {
+    /// Commits the work of several requests in one transaction (the group-commit step).
+    pub(crate) async fn run_batch(&self, work: &[&Work]) -> Result<Vec<Vec<u64>>> {
         let conn = self.inner.writer.lock().await;
         blocking(|| {
             conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
-            let counts: Result<Vec<u64>> = ops
-                .iter()
-                .map(|op| execute_on(&conn, op.sql, &op.params))
-                .collect();
-            match counts {
-                Ok(counts) => match conn.execute_batch("COMMIT") {
-                    Ok(()) => Ok(counts),
-                    Err(e) => {
-                        let _ = conn.execute_batch("ROLLBACK");
-                        Err(map_err(e))
+            let run = || -> Result<Vec<Vec<u64>>> {
+                let mut out = Vec::with_capacity(work.len());
+                for w in work {
+                    let counts = w
+                        .ops
+                        .iter()
+                        .map(|op| execute_on(&conn, op.sql, &op.params))
+                        .collect::<Result<Vec<u64>>>()?;
+                    if let Some(then) = &w.then {
+                        let op = then(&counts);
+                        execute_on(&conn, op.sql, &op.params)?;
                     }
-                },
-                Err(e) => {
-                    conn.execute_batch("ROLLBACK").map_err(map_err)?;
-                    Err(e)
+                    out.push(counts);
                 }
+                Ok(out)
+            };
+            let result = run().and_then(|out| {
+                conn.execute_batch("COMMIT").map_err(map_err)?;
+                Ok(out)
+            });
+            if result.is_err() {
+                let _ = conn.execute_batch("ROLLBACK");
             }
+            result
         })
     }
 

@@ -53,14 +53,15 @@ pub async fn ops_for(store: &Store, events: &[Event], now: OffsetDateTime) -> Re
         .collect())
 }
 
-/// Splits the writer's row counts for [`ops_for`]'s statements into stored and duplicate ids.
-pub fn outcome(events: &[Event], counts: &[u64]) -> Outcome {
+/// Splits the writer's row counts for [`ops_for`]'s statements (1: stored now, 0: held
+/// before) into stored and duplicate ids.
+pub fn outcome(ids: &[Uuid], counts: &[u64]) -> Outcome {
     let mut out = Outcome::default();
-    for (e, &n) in events.iter().zip(counts) {
+    for (&id, &n) in ids.iter().zip(counts) {
         if n == 1 {
-            out.accepted.push(e.id);
+            out.accepted.push(id);
         } else {
-            out.duplicates.push(e.id);
+            out.duplicates.push(id);
         }
     }
     out
@@ -70,7 +71,8 @@ pub fn outcome(events: &[Event], counts: &[u64]) -> Outcome {
 pub async fn append(store: &Store, events: &[Event], now: OffsetDateTime) -> Result<Outcome> {
     let ops = ops_for(store, events, now).await?;
     let counts = store.write(ops).await?;
-    Ok(outcome(events, &counts))
+    let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+    Ok(outcome(&ids, &counts))
 }
 
 /// One stored event, as forwarded.

@@ -51,8 +51,18 @@ pub struct WriterStats {
     pub max_batch: u64,
 }
 
+/// A statement computed from a request's own row counts, run in the same transaction
+/// right after them (an idempotency record holding the answer, say).
+pub type Then = Box<dyn Fn(&[u64]) -> Op + Send + Sync>;
+
+/// One request's work: its statements, then optionally a closing statement.
+pub(crate) struct Work {
+    pub(crate) ops: Vec<Op>,
+    pub(crate) then: Option<Then>,
+}
+
 struct Job {
-    ops: Vec<Op>,
+    work: Work,
     reply: oneshot::Sender<Result<Vec<u64>>>,
 }
 
@@ -84,8 +94,8 @@ impl Writer {
         }
     }
 
-    pub(crate) async fn submit(&self, ops: Vec<Op>) -> Result<Vec<u64>> {
-        if ops.is_empty() {
+    pub(crate) async fn submit(&self, ops: Vec<Op>, then: Option<Then>) -> Result<Vec<u64>> {
+        if ops.is_empty() && then.is_none() {
             return Ok(Vec::new());
         }
         let sender = self
@@ -96,7 +106,10 @@ impl Writer {
             .ok_or(StoreError::Closed)?;
         let (reply, answer) = oneshot::channel();
         sender
-            .send(Job { ops, reply })
+            .send(Job {
+                work: Work { ops, then },
+                reply,
+            })
             .await
             .map_err(|_| StoreError::Closed)?;
         drop(sender);
@@ -132,24 +145,22 @@ impl Writer {
 
 async fn run(db: Db, mut rx: mpsc::Receiver<Job>, counters: Arc<Counters>) {
     while let Some(first) = rx.recv().await {
-        let mut n_ops = first.ops.len();
+        let mut n_ops = first.work.ops.len();
         let mut jobs = vec![first];
         while n_ops < MAX_BATCH_OPS {
             match rx.try_recv() {
                 Ok(job) => {
-                    n_ops += job.ops.len();
+                    n_ops += job.work.ops.len();
                     jobs.push(job);
                 }
                 Err(_) => break,
             }
         }
         let started = Stopwatch::start();
-        let ops: Vec<&Op> = jobs.iter().flat_map(|j| j.ops.iter()).collect();
-        match db.run_batch(&ops).await {
+        let work: Vec<&Work> = jobs.iter().map(|j| &j.work).collect();
+        match db.run_batch(&work).await {
             Ok(counts) => {
-                let mut counts = counts.into_iter();
-                for job in jobs.iter_mut() {
-                    let mine: Vec<u64> = counts.by_ref().take(job.ops.len()).collect();
+                for (job, mine) in jobs.iter_mut().zip(counts) {
                     answer(job, Ok(mine));
                 }
                 record(&counters, jobs.len(), n_ops, started.seconds());
@@ -159,9 +170,12 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, counters: Arc<Counters>) {
                 // Commit each request alone so one bad request fails only itself.
                 for job in jobs.iter_mut() {
                     let single = Stopwatch::start();
-                    let result = db.run_batch(&job.ops.iter().collect::<Vec<_>>()).await;
+                    let result = db
+                        .run_batch(&[&job.work])
+                        .await
+                        .map(|mut c| c.pop().unwrap_or_default());
                     if result.is_ok() {
-                        record(&counters, 1, job.ops.len(), single.seconds());
+                        record(&counters, 1, job.work.ops.len(), single.seconds());
                     }
                     answer(job, result);
                 }
@@ -193,10 +207,11 @@ fn record(counters: &Counters, requests: usize, ops: usize, seconds: f64) {
 }
 
 impl Db {
-    pub(crate) async fn run_batch(&self, ops: &[&Op]) -> Result<Vec<u64>> {
+    /// Commits the work of several requests in one transaction; the row counts of each.
+    pub(crate) async fn run_batch(&self, work: &[&Work]) -> Result<Vec<Vec<u64>>> {
         match self {
-            Db::Sqlite(db) => db.run_batch(ops).await,
-            Db::Postgres(db) => db.run_batch(ops).await,
+            Db::Sqlite(db) => db.run_batch(work).await,
+            Db::Postgres(db) => db.run_batch(work).await,
         }
     }
 }

@@ -1,1 +1,123 @@
+//! Fangkong's HTTP layer: server-rendered pages, the JSON API under `/api/v1` with its
+//! OpenAPI document, live updates (SSE), `/healthz` and `/metrics`.
+//!
+//! Each area owns a router; [`app`] merges them and wraps them in the shared layers.
+//! Requests flow one way: parse into domain types here, decide in the domain, persist
+//! in the store, answer.
 
+pub mod assets;
+pub mod error;
+pub mod home;
+pub mod i18n;
+pub mod idempotency;
+pub mod live;
+pub mod ops;
+pub mod org;
+pub mod sync;
+pub mod telemetry;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, header};
+use fangkong_domain::clock::{Clock, IdSource};
+use fangkong_store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::sync::watch;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+/// The largest request body accepted, in bytes (a batch of forwarded events fits).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdSource>,
+    pub started: OffsetDateTime,
+    pub schema_version: i64,
+    pub live: live::Hub,
+    /// Turns `true` when the server begins to shut down, so live streams end.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Fangkong API",
+        description = "Epidemic prevention for public service halls. Errors are RFC 9457 problem documents with a stable `code`. Every mutation accepts an `Idempotency-Key` header.",
+        license(name = "Apache-2.0")
+    ),
+    tags(
+        (name = "ops", description = "Health and operations"),
+        (name = "org", description = "Sites of the district"),
+        (name = "sync", description = "Records forwarded between sites")
+    )
+)]
+struct ApiDoc;
+
+/// The API routes with their OpenAPI description, generated from the handlers.
+fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(ops::api())
+        .merge(org::router())
+        .merge(sync::router())
+        .split_for_parts()
+}
+
+/// The OpenAPI document (also served at `/api/openapi.json`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = api().1;
+    doc.openapi = utoipa::openapi::OpenApiVersion::Version31;
+    doc
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    telemetry::metrics();
+    let (api_routes, _) = api();
+    let doc = Arc::new(openapi());
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(api_routes)
+        .merge(ops::router(doc))
+        .merge(home::router())
+        .merge(live::router())
+        .merge(assets::router())
+        .fallback(home::not_found)
+        .layer(axum::middleware::from_fn(error::localize))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(telemetry::track))
+        .layer(CatchPanicLayer::custom(home::panic_page))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+        .layer(telemetry::trace_layer())
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(
+            request_id,
+            telemetry::RequestIds(state.ids.clone()),
+        ))
+        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(security_header(header::REFERRER_POLICY, "same-origin"))
+        .layer(security_header(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ))
+        .with_state(state)
+}
+
+fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}

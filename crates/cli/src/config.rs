@@ -1,0 +1,240 @@
+//! Configuration shared by every subcommand: flags, then `FANGKONG_*` environment
+//! variables, then an optional TOML file, then defaults.
+
+use clap::Args;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "./fangkong-data";
+/// The SQLite file inside the data folder.
+pub const DB_FILE: &str = "fangkong.db";
+/// Held by a running server so no second server, restore or migration touches the files.
+pub const LOCK_FILE: &str = "fangkong.lock";
+
+/// Options every subcommand accepts (flags win over environment variables).
+#[derive(Debug, Clone, Default, Args)]
+pub struct Options {
+    /// TOML file with `addr`, `data_dir`, `database_url`, `log_format`.
+    #[arg(long, env = "FANGKONG_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Folder of the embedded store [default: ./fangkong-data].
+    #[arg(long, env = "FANGKONG_DATA_DIR", global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// postgres://USER@HOST:PORT/DB to run on PostgreSQL instead of the embedded store.
+    #[arg(
+        long,
+        env = "FANGKONG_DATABASE_URL",
+        global = true,
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub database_url: Option<String>,
+    /// Log lines as `text` or `json` [default: text].
+    #[arg(
+        long,
+        env = "FANGKONG_LOG_FORMAT",
+        global = true,
+        value_name = "FORMAT"
+    )]
+    pub log_format: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    addr: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    log_format: Option<String>,
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    Sqlite { data_dir: PathBuf },
+    Postgres { url: String },
+}
+
+impl Database {
+    pub fn sqlite_file(data_dir: &Path) -> PathBuf {
+        data_dir.join(DB_FILE)
+    }
+}
+
+/// The settled configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub addr: SocketAddr,
+    pub database: Database,
+    pub log_json: bool,
+}
+
+impl Settings {
+    /// Settles the configuration; `addr` is the serve flag (or its environment variable).
+    pub fn resolve(opts: &Options, addr: Option<&str>) -> Result<Settings, String> {
+        let file = match &opts.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    format!(
+                        "cannot read the config file {}: {e}; check --config",
+                        path.display()
+                    )
+                })?;
+                toml::from_str::<FileConfig>(&text).map_err(|e| {
+                    let first = e.message().lines().next().unwrap_or("").to_owned();
+                    format!(
+                        "the config file {} is not valid: {first}; see docs/OPERATIONS.md",
+                        path.display()
+                    )
+                })?
+            }
+            None => FileConfig::default(),
+        };
+        let addr_text = addr
+            .map(str::to_owned)
+            .or(file.addr)
+            .unwrap_or_else(|| DEFAULT_ADDR.to_owned());
+        let addr = addr_text.parse().map_err(|_| {
+            format!(
+                "the address {addr_text:?} is not valid; write it as HOST:PORT, e.g. 127.0.0.1:8080"
+            )
+        })?;
+        let url = opts
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .filter(|u| !u.trim().is_empty());
+        let database = match url {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Database::Postgres { url }
+            }
+            Some(_) => {
+                return Err("the database URL must start with postgres:// (leave it out to use the embedded store)".into());
+            }
+            None => Database::Sqlite {
+                data_dir: opts
+                    .data_dir
+                    .clone()
+                    .or(file.data_dir)
+                    .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            },
+        };
+        let log_json = match opts.log_format.clone().or(file.log_format).as_deref() {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(other) => return Err(format!("unknown log format {other:?}; use text or json")),
+        };
+        Ok(Settings {
+            addr,
+            database,
+            log_json,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_embedded_store_on_localhost() {
+        let s = Settings::resolve(&Options::default(), None).unwrap();
+        assert_eq!(s.addr, DEFAULT_ADDR.parse().unwrap());
+        assert_eq!(
+            s.database,
+            Database::Sqlite {
+                data_dir: PathBuf::from(DEFAULT_DATA_DIR)
+            }
+        );
+        assert!(!s.log_json);
+    }
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("fangkong.toml");
+        std::fs::write(
+            &file,
+            "addr = \"127.0.0.1:9000\"\ndata_dir = \"/srv/fk\"\nlog_format = \"json\"\n",
+        )
+        .unwrap();
+        let opts = Options {
+            config: Some(file.clone()),
+            ..Options::default()
+        };
+        let s = Settings::resolve(&opts, None).unwrap();
+        assert_eq!(s.addr, "127.0.0.1:9000".parse().unwrap());
+        assert_eq!(
+            s.database,
+            Database::Sqlite {
+                data_dir: "/srv/fk".into()
+            }
+        );
+        assert!(s.log_json);
+        let opts = Options {
+            config: Some(file),
+            data_dir: Some("/data".into()),
+            log_format: Some("text".into()),
+            ..Options::default()
+        };
+        let s = Settings::resolve(&opts, Some("0.0.0.0:80")).unwrap();
+        assert_eq!(s.addr, "0.0.0.0:80".parse().unwrap());
+        assert_eq!(
+            s.database,
+            Database::Sqlite {
+                data_dir: "/data".into()
+            }
+        );
+        assert!(!s.log_json);
+    }
+
+    #[test]
+    fn bad_settings_say_what_to_fix() {
+        let err = Settings::resolve(&Options::default(), Some("localhost")).unwrap_err();
+        assert!(err.contains("HOST:PORT"), "{err}");
+        let opts = Options {
+            database_url: Some("mysql://x".into()),
+            ..Options::default()
+        };
+        assert!(
+            Settings::resolve(&opts, None)
+                .unwrap_err()
+                .contains("postgres://")
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.toml");
+        std::fs::write(&file, "port = 1\n").unwrap();
+        let opts = Options {
+            config: Some(file),
+            ..Options::default()
+        };
+        assert!(
+            Settings::resolve(&opts, None)
+                .unwrap_err()
+                .contains("not valid")
+        );
+        let opts = Options {
+            config: Some("/nonexistent/fangkong.toml".into()),
+            ..Options::default()
+        };
+        assert!(
+            Settings::resolve(&opts, None)
+                .unwrap_err()
+                .contains("cannot read")
+        );
+    }
+
+    #[test]
+    fn a_postgres_url_selects_postgres() {
+        let opts = Options {
+            database_url: Some("postgres://root@127.0.0.1/test".into()),
+            ..Options::default()
+        };
+        assert!(matches!(
+            Settings::resolve(&opts, None).unwrap().database,
+            Database::Postgres { .. }
+        ));
+    }
+}

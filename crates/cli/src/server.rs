@@ -1,0 +1,179 @@
+//! Wiring: open the store, migrate, load the demo, serve, shut down cleanly.
+
+use crate::config::{Database, LOCK_FILE, Settings};
+use fangkong_domain::clock::{Clock, IdSource};
+use fangkong_store::{Store, demo, idempotency, migrate};
+use fangkong_web::{AppState, live};
+use std::fs::File;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// An exclusive lock on a data folder, held as long as this value lives.
+#[derive(Debug)]
+pub struct DataLock(#[allow(dead_code)] File);
+
+/// Creates the data folder if needed and locks it against a second server.
+pub fn lock_data_dir(dir: &Path) -> Result<DataLock, String> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        format!(
+            "cannot create the data folder {} ({e}); choose another with --data-dir or fix its permissions",
+            dir.display()
+        )
+    })?;
+    let path = dir.join(LOCK_FILE);
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| {
+            format!(
+                "cannot write in the data folder {} ({e}); choose another with --data-dir or fix its permissions",
+                dir.display()
+            )
+        })?;
+    file.try_lock().map_err(|_| {
+        format!(
+            "another fangkong process is using {}; stop it first (or give this one another --data-dir)",
+            dir.display()
+        )
+    })?;
+    Ok(DataLock(file))
+}
+
+/// An open store, with the data-folder lock when it is the embedded one.
+pub struct Opened {
+    pub store: Store,
+    pub lock: Option<DataLock>,
+}
+
+/// Opens the configured store. Runs no migrations.
+pub async fn open_store(settings: &Settings) -> Result<Opened, String> {
+    match &settings.database {
+        Database::Sqlite { data_dir } => {
+            let lock = lock_data_dir(data_dir)?;
+            let store = Store::open_sqlite(&Database::sqlite_file(data_dir))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(Opened {
+                store,
+                lock: Some(lock),
+            })
+        }
+        Database::Postgres { url } => Ok(Opened {
+            store: Store::open_postgres(url).await.map_err(|e| e.to_string())?,
+            lock: None,
+        }),
+    }
+}
+
+/// A server that is running.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub store: Store,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<std::io::Result<()>>,
+    _lock: Option<DataLock>,
+}
+
+impl Running {
+    /// Stops accepting, lets requests in flight finish, commits queued writes, closes.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        let _ = self.stop.send(true);
+        let served = self
+            .task
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        self.store.close().await;
+        served
+    }
+}
+
+/// Starts the whole platform on `settings.addr` (port 0 picks a free port).
+pub async fn start(
+    settings: &Settings,
+    load_demo: bool,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdSource>,
+) -> Result<Running, String> {
+    let Opened { store, lock } = open_store(settings).await?;
+    let report = migrate::run(&store, clock.now())
+        .await
+        .map_err(|e| e.to_string())?;
+    if !report.applied.is_empty() {
+        tracing::info!(applied = ?report.applied, version = report.version, "migrations applied");
+    }
+    if load_demo {
+        let loaded = demo::seed(&store, clock.as_ref(), ids.as_ref())
+            .await
+            .map_err(|e| e.to_string())?;
+        if loaded {
+            tracing::info!("demo district loaded");
+        } else {
+            tracing::info!("the store already holds sites; demo not loaded");
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(settings.addr)
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot listen on {} ({e}); choose another address with --addr",
+                settings.addr
+            )
+        })?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (stop, stopping) = watch::channel(false);
+    let state = AppState {
+        store: store.clone(),
+        started: clock.now(),
+        clock: clock.clone(),
+        ids,
+        schema_version: report.version,
+        live: live::Hub::start(store.clone(), stopping.clone()),
+        shutdown: stopping.clone(),
+    };
+    spawn_housekeeping(store.clone(), clock, stopping.clone());
+    let app = fangkong_web::app(state);
+    let mut until = stopping;
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = until.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    Ok(Running {
+        addr,
+        store,
+        stop,
+        task,
+        _lock: lock,
+    })
+}
+
+async fn stopped(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
+}
+
+/// Hourly: forget idempotency keys past their retention.
+fn spawn_housekeeping(store: Store, clock: Arc<dyn Clock>, mut stopping: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    match idempotency::purge(&store, clock.now()).await {
+                        Ok(n) if n > 0 => tracing::info!(removed = n, "old idempotency keys removed"),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "cannot remove old idempotency keys"),
+                    }
+                }
+                () = stopped(&mut stopping) => return,
+            }
+        }
+    });
+}

@@ -1,0 +1,341 @@
+//! The app shell: layout, role-based navigation, language switch, the home page and its
+//! panels, and friendly error pages in both languages.
+
+use crate::error::ApiError;
+use crate::i18n::{self, Locale};
+use crate::{AppState, VERSION};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use fangkong_domain::access::Role;
+use fangkong_domain::clock::{beijing, beijing_day_start};
+use fangkong_store::{Backend, org, sync};
+use serde::Deserialize;
+use std::any::Any;
+use time::macros::format_description;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/panels/sync", get(sync_panel))
+        .route("/lang/{tag}", get(set_language))
+}
+
+/// One navigation entry and the roles that see it.
+struct NavEntry {
+    href: &'static str,
+    key: &'static str,
+    roles: &'static [Role],
+}
+
+const EVERYONE: &[Role] = &Role::ALL;
+
+/// The navigation, in order. Later areas add their entries here with the roles that
+/// may use them.
+const NAV: &[NavEntry] = &[
+    NavEntry {
+        href: "/",
+        key: "nav.home",
+        roles: EVERYONE,
+    },
+    NavEntry {
+        href: "/api/openapi.json",
+        key: "nav.api",
+        roles: &[Role::Admin, Role::Web],
+    },
+];
+
+/// A navigation link as shown.
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+fn nav_for(role: Role, locale: Locale, path: &str) -> Vec<NavItem> {
+    NAV.iter()
+        .filter(|e| e.roles.contains(&role))
+        .map(|e| NavItem {
+            href: e.href,
+            label: locale.t(e.key),
+            current: e.href == path,
+        })
+        .collect()
+}
+
+/// What every page's layout needs.
+pub struct Shell {
+    pub locale: Locale,
+    pub nav: Vec<NavItem>,
+    pub lang_href: String,
+    pub other_tag: &'static str,
+    pub version: &'static str,
+}
+
+impl Shell {
+    /// Until accounts exist every visitor is the public.
+    pub fn new(locale: Locale, path: &str) -> Shell {
+        let other = match locale {
+            Locale::ZhCn => Locale::En,
+            Locale::En => Locale::ZhCn,
+        };
+        Shell {
+            locale,
+            nav: nav_for(Role::Public, locale, path),
+            lang_href: format!("/lang/{}?next={}", other.tag(), encode(path)),
+            other_tag: other.tag(),
+            version: VERSION,
+        }
+    }
+
+    pub fn t(&self, key: &str) -> &'static str {
+        self.locale.t(key)
+    }
+}
+
+/// Percent-encodes a path for a query value.
+fn encode(path: &str) -> String {
+    path.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            error_page(Locale::ZhCn, StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    }
+}
+
+struct SiteLine {
+    code: String,
+    name: String,
+    kind: &'static str,
+    capacity: u32,
+    depth: usize,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    shell: Shell,
+    sites: Vec<SiteLine>,
+    count: i64,
+    unit: &'static str,
+    database: &'static str,
+    schema_version: i64,
+    started: String,
+}
+
+async fn home(State(state): State<AppState>, locale: Locale) -> Response {
+    match home_page(&state, locale).await {
+        Ok(page) => render(&page),
+        Err(e) => {
+            tracing::error!(error = %e, "home page");
+            error_page(locale, StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    }
+}
+
+async fn home_page(
+    state: &AppState,
+    locale: Locale,
+) -> Result<HomePage, fangkong_store::StoreError> {
+    let sites = org::list_sites(&state.store).await?;
+    let depth_of = |code: &Option<String>| {
+        let mut d = 0;
+        let mut cur = code.clone();
+        while let Some(c) = cur
+            && d < 8
+        {
+            d += 1;
+            cur = sites
+                .iter()
+                .find(|s| s.code == c)
+                .and_then(|s| s.parent.clone());
+        }
+        d
+    };
+    let lines = sites
+        .iter()
+        .map(|s| SiteLine {
+            code: s.code.clone(),
+            name: s.name.clone(),
+            kind: locale.t(&format!("kind.{}", s.kind.as_str())),
+            capacity: s.capacity,
+            depth: depth_of(&s.parent).min(3),
+        })
+        .collect();
+    let count = sync::count_since(&state.store, beijing_day_start(state.clock.now())).await?;
+    let format = format_description!("[year]-[month]-[day] [hour]:[minute]");
+    Ok(HomePage {
+        shell: Shell::new(locale, "/"),
+        sites: lines,
+        count,
+        unit: locale.t("panel.sync.count"),
+        database: locale.t(match state.store.backend() {
+            Backend::Sqlite => "db.sqlite",
+            Backend::Postgres => "db.postgres",
+        }),
+        schema_version: state.schema_version,
+        started: beijing(state.started).format(format).unwrap_or_default(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "panel_sync.html")]
+struct SyncPanel {
+    count: i64,
+    unit: &'static str,
+}
+
+async fn sync_panel(State(state): State<AppState>, locale: Locale) -> Response {
+    match sync::count_since(&state.store, beijing_day_start(state.clock.now())).await {
+        Ok(count) => render(&SyncPanel {
+            count,
+            unit: locale.t("panel.sync.count"),
+        }),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Next {
+    next: Option<String>,
+}
+
+/// Keeps the chosen language in a cookie and returns to the page the user was on.
+async fn set_language(Path(tag): Path<String>, Query(q): Query<Next>) -> Response {
+    let Some(locale) = Locale::from_tag(&tag) else {
+        return not_found_page(Locale::ZhCn);
+    };
+    // Only local paths: never an open redirect.
+    let next = q
+        .next
+        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or_else(|| "/".to_owned());
+    let cookie = format!(
+        "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        i18n::COOKIE,
+        locale.tag()
+    );
+    let mut res = Redirect::to(&next).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    shell: Shell,
+    status: u16,
+    title: &'static str,
+    body: &'static str,
+}
+
+fn error_page(locale: Locale, status: StatusCode) -> Response {
+    let (title, body) = if status == StatusCode::NOT_FOUND {
+        ("error.404.title", "error.404.body")
+    } else {
+        ("error.500.title", "error.500.body")
+    };
+    let page = ErrorPage {
+        shell: Shell::new(locale, ""),
+        status: status.as_u16(),
+        title: locale.t(title),
+        body: locale.t(body),
+    };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(_) => (status, PANIC_PAGE).into_response(),
+    }
+}
+
+fn not_found_page(locale: Locale) -> Response {
+    error_page(locale, StatusCode::NOT_FOUND)
+}
+
+/// Unknown addresses: a problem document under `/api`, a friendly page elsewhere.
+pub async fn not_found(locale: Locale, uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::not_found().into_response()
+    } else {
+        not_found_page(locale)
+    }
+}
+
+const PANIC_PAGE: Html<&str> = Html(
+    "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>服务暂时出现问题 · Something went wrong</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main id=\"main\"><section class=\"error-page\"><p class=\"code\">500</p><h1>服务暂时出现问题</h1><p>我们已记录此问题。请稍后再试。</p><h1 lang=\"en\">Something went wrong on our side</h1><p lang=\"en\">We have logged the problem. Please try again shortly.</p><p><a class=\"button\" href=\"/\">返回首页 · Home</a></p></section></main></body></html>",
+);
+
+/// A handler panicked: log it, answer with a page that reveals nothing.
+pub fn panic_page(err: Box<dyn Any + Send + 'static>) -> Response {
+    let what = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown");
+    tracing::error!(panic = what, "handler panicked");
+    (StatusCode::INTERNAL_SERVER_ERROR, PANIC_PAGE).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn navigation_follows_roles() {
+        let public: Vec<_> = nav_for(Role::Public, Locale::ZhCn, "/")
+            .iter()
+            .map(|n| n.href)
+            .collect();
+        assert_eq!(public, ["/"]);
+        let admin: Vec<_> = nav_for(Role::Admin, Locale::En, "/")
+            .iter()
+            .map(|n| n.href)
+            .collect();
+        assert_eq!(admin, ["/", "/api/openapi.json"]);
+        for role in Role::ALL {
+            assert!(
+                nav_for(role, Locale::ZhCn, "/")
+                    .iter()
+                    .any(|n| n.href == "/" && n.current)
+            );
+        }
+    }
+
+    #[test]
+    fn language_links_keep_the_page() {
+        let shell = Shell::new(Locale::ZhCn, "/a b");
+        assert_eq!(shell.lang_href, "/lang/en?next=/a%20b");
+        assert_eq!(shell.other_tag, "en");
+    }
+
+    #[test]
+    fn error_pages_render_in_both_languages() {
+        for (locale, word) in [(Locale::ZhCn, "页面不存在"), (Locale::En, "Page not found")] {
+            let page = ErrorPage {
+                shell: Shell::new(locale, ""),
+                status: 404,
+                title: locale.t("error.404.title"),
+                body: locale.t("error.404.body"),
+            };
+            let html = page.render().unwrap();
+            assert!(html.contains(word), "{html}");
+            assert!(html.contains(&format!("lang=\"{}\"", locale.tag())));
+        }
+    }
+}

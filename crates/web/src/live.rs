@@ -1,0 +1,127 @@
+//! Live updates for panels (SSE).
+//!
+//! A change marks its topic with [`Hub::touch`]; the hub publishes each marked topic at
+//! most twice a second through the store, which fans out in-process on SQLite and through
+//! PostgreSQL LISTEN/NOTIFY across every `serve` process. Pages listen on `/live` and
+//! re-fetch the panel a notice names (htmx `sse:<topic>` triggers).
+
+use crate::AppState;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::get;
+use fangkong_store::Store;
+use futures_util::{Stream, StreamExt};
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+use tokio_stream::wrappers::BroadcastStream;
+
+/// What changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Topic {
+    /// Forwarded records arrived.
+    Sync,
+}
+
+impl Topic {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Topic::Sync => "sync",
+        }
+    }
+}
+
+/// Coalesces change marks into live notices.
+#[derive(Clone)]
+pub struct Hub {
+    dirty: Arc<Mutex<HashSet<Topic>>>,
+    wake: Arc<Notify>,
+}
+
+const COALESCE: Duration = Duration::from_millis(500);
+
+impl Hub {
+    /// Starts publishing marked topics until `shutdown` turns true.
+    pub fn start(store: Store, mut shutdown: watch::Receiver<bool>) -> Hub {
+        let hub = Hub {
+            dirty: Arc::default(),
+            wake: Arc::new(Notify::new()),
+        };
+        let me = hub.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = me.wake.notified() => {}
+                    _ = shutdown.wait_for(|stop| *stop) => return,
+                }
+                tokio::time::sleep(COALESCE).await;
+                let topics: Vec<Topic> = me
+                    .dirty
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .drain()
+                    .collect();
+                for topic in topics {
+                    if let Err(e) = store.publish(topic.as_str(), "").await {
+                        tracing::warn!(error = %e, topic = topic.as_str(), "cannot publish a live notice");
+                    }
+                }
+            }
+        });
+        hub
+    }
+
+    /// Marks a topic as changed; a notice follows shortly.
+    pub fn touch(&self, topic: Topic) {
+        self.dirty
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(topic);
+        self.wake.notify_one();
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/live", get(stream))
+}
+
+#[derive(Debug, Deserialize)]
+struct Filter {
+    /// Comma-separated topics; all when absent.
+    topics: Option<String>,
+}
+
+async fn stream(
+    State(state): State<AppState>,
+    Query(filter): Query<Filter>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let wanted: Option<HashSet<String>> = filter
+        .topics
+        .map(|t| t.split(',').map(|s| s.trim().to_owned()).collect());
+    let mut shutdown = state.shutdown.clone();
+    let stopped = async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
+    };
+    let events = BroadcastStream::new(state.store.subscribe())
+        .filter_map(move |notice| {
+            let keep = notice
+                .ok()
+                .filter(|n| wanted.as_ref().is_none_or(|w| w.contains(&n.topic)));
+            async move {
+                keep.map(|n| {
+                    let data = if n.data.is_empty() {
+                        "changed".to_owned()
+                    } else {
+                        n.data
+                    };
+                    Ok(Event::default().event(n.topic).data(data))
+                })
+            }
+        })
+        .take_until(Box::pin(stopped));
+    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
