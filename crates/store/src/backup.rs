@@ -81,11 +81,20 @@ pub fn restore(db: &Path, from: &Path) -> Result<Summary> {
     })
 }
 
+/// Copies every page in one step, so the copy is one consistent snapshot of the source.
 fn copy(src: &Connection, dst: &mut Connection) -> Result<()> {
+    use rusqlite::backup::StepResult;
     let backup = Backup::new(src, dst).map_err(map_err)?;
-    backup
-        .run_to_completion(-1, Duration::ZERO, None)
-        .map_err(map_err)
+    for _ in 0..600 {
+        match backup.step(-1).map_err(map_err)? {
+            StepResult::Done => return Ok(()),
+            // Another connection holds a lock for a moment: try again shortly.
+            _ => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    Err(StoreError::Setup(
+        "the database stayed busy for 30 s; try the backup again".into(),
+    ))
 }
 
 /// Checks a copy is intact and is a Fangkong database this binary can run; returns its

@@ -160,10 +160,10 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, counters: Arc<Counters>) {
         let work: Vec<&Work> = jobs.iter().map(|j| &j.work).collect();
         match db.run_batch(&work).await {
             Ok(counts) => {
+                record(&counters, jobs.len(), n_ops, started.seconds());
                 for (job, mine) in jobs.iter_mut().zip(counts) {
                     answer(job, Ok(mine));
                 }
-                record(&counters, jobs.len(), n_ops, started.seconds());
             }
             Err(e) if jobs.len() == 1 => answer(&mut jobs[0], Err(e)),
             Err(_) => {
