@@ -17,6 +17,7 @@ mod postgres;
 mod sqlite;
 pub mod sync;
 pub mod system;
+pub mod testing;
 mod value;
 pub mod writer;
 

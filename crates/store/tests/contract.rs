@@ -13,7 +13,6 @@ use fangkong_store::{Backend, Op, Store, StoreError, demo, migrate, org, params,
 use std::sync::Arc;
 use time::OffsetDateTime;
 use time::macros::datetime;
-use tokio_postgres::NoTls;
 
 const NOW: OffsetDateTime = datetime!(2020-01-29 08:00 UTC);
 
@@ -33,34 +32,8 @@ async fn sqlite() -> Fixture {
     }
 }
 
-fn pg_url() -> String {
-    std::env::var("FANGKONG_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
 async fn postgres() -> Option<Fixture> {
-    let base = pg_url();
-    let (client, conn) = match tokio_postgres::connect(&base, NoTls).await {
-        Ok(c) => c,
-        Err(e) => {
-            assert!(
-                std::env::var("FANGKONG_REQUIRE_POSTGRES").is_err(),
-                "PostgreSQL is required but unreachable at {base}: {e}"
-            );
-            eprintln!("skipping the PostgreSQL half: cannot reach {base} ({e})");
-            return None;
-        }
-    };
-    tokio::spawn(conn);
-    let schema = format!("t_{}_{}", std::process::id(), uniq());
-    client
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-        ))
-        .await
-        .unwrap();
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+    let url = fangkong_store::testing::postgres_schema_url(&format!("contract_{}", uniq())).await?;
     let store = Store::open_postgres(&url).await.unwrap();
     migrate::run(&store, NOW).await.unwrap();
     Some(Fixture { store, _dir: None })

@@ -1,0 +1,211 @@
+//! The pages people use, in real headless Chromium driven through chromedriver.
+//!
+//! Skipped with a printed reason when Chromium or chromedriver is absent, unless
+//! `FANGKONG_REQUIRE_BROWSER=1` (set by CI) makes that a failure. Screenshots are saved
+//! under `target/test-artifacts/` (or `FANGKONG_ARTIFACTS`).
+
+use crate::helpers::{TestApp, event};
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A chromedriver process, stopped by its own process id when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+    profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn driver() -> Option<Driver> {
+    if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
+        assert!(
+            std::env::var_os("FANGKONG_REQUIRE_BROWSER").is_none(),
+            "Chromium and chromedriver are required but missing"
+        );
+        eprintln!("skipping browser test: {CHROMIUM} or {CHROMEDRIVER} is not installed");
+        return None;
+    }
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let driver = Driver {
+        child,
+        port,
+        profile: tempfile::tempdir().unwrap(),
+    };
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Some(driver);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start");
+}
+
+async fn browser(driver: &Driver, width: u32, height: u32) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            // A tablet at a Chinese service hall: the browser asks for Chinese.
+            "prefs": {"intl.accept_languages": "zh-CN,zh"},
+            "args": [
+                "--lang=zh-CN",
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                format!("--window-size={width},{height}"),
+                format!("--user-data-dir={}", driver.profile.path().display()),
+            ]
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("open a Chromium session")
+}
+
+fn artifacts() -> PathBuf {
+    let dir = std::env::var_os("FANGKONG_ARTIFACTS").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artifacts"),
+        PathBuf::from,
+    );
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+    std::fs::write(artifacts().join(name), png).unwrap();
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Waits until the element's text is `want` (live updates arrive asynchronously).
+async fn wait_text(c: &Client, css: &str, want: &str) {
+    for _ in 0..100 {
+        if text(c, css).await == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{css} never showed {want:?}; it shows {:?}",
+        text(c, css).await
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_home_page_in_chinese_then_english_with_a_live_panel() {
+    let Some(driver) = driver().await else { return };
+    let app = TestApp::sqlite().await;
+    let c = browser(&driver, 1280, 900).await;
+
+    c.goto(&app.url("/")).await.unwrap();
+    let html = c.find(Locator::Css("html")).await.unwrap();
+    assert_eq!(html.attr("lang").await.unwrap().as_deref(), Some("zh-CN"));
+    assert_eq!(text(&c, "h1").await, "工作台");
+    assert!(
+        text(&c, "#panel-sites")
+            .await
+            .contains("揭东区政务服务中心交警分中心")
+    );
+    assert_eq!(text(&c, "#system-database").await, "内置 SQLite");
+    assert_eq!(text(&c, "#sync-today").await, "0");
+
+    // The live panel updates itself when records arrive (SSE, then htmx re-fetches).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let batch = serde_json::json!({"events": [event("JD"), event("JD-QX"), event("JD-JJ")]});
+    assert_eq!(
+        app.post_json("/api/v1/sync/events", &batch, None)
+            .await
+            .status(),
+        200
+    );
+    wait_text(&c, "#sync-today", "3").await;
+    screenshot(&c, "home-zh-CN.png").await;
+
+    // Switch language with the link a person would tap.
+    c.find(Locator::Id("lang-switch"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&c, "h1", "Dashboard").await;
+    let html = c.find(Locator::Css("html")).await.unwrap();
+    assert_eq!(html.attr("lang").await.unwrap().as_deref(), Some("en"));
+    assert!(
+        text(&c, "#panel-sites")
+            .await
+            .contains("Traffic-police branch")
+    );
+    assert_eq!(text(&c, "#sync-today").await, "3");
+    screenshot(&c, "home-en.png").await;
+
+    // The choice sticks; an unknown page is friendly in that language.
+    c.goto(&app.url("/no-such-page")).await.unwrap();
+    assert_eq!(text(&c, "h1").await, "Page not found");
+    c.close().await.unwrap();
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_home_page_fits_a_phone() {
+    let Some(driver) = driver().await else { return };
+    let app = TestApp::sqlite().await;
+    let c = browser(&driver, 390, 844).await;
+    c.goto(&app.url("/")).await.unwrap();
+    assert_eq!(text(&c, "h1").await, "工作台");
+    // Nothing wider than the screen: no sideways scrolling of the page itself.
+    let overflow = c
+        .execute(
+            "return document.documentElement.scrollWidth - window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        overflow.as_i64().unwrap() <= 0,
+        "page is {overflow} px wider than a phone"
+    );
+    screenshot(&c, "home-phone-zh-CN.png").await;
+    c.close().await.unwrap();
+    app.stop().await;
+}

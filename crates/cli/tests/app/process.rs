@@ -1,0 +1,337 @@
+//! The `fangkong` binary as an operator runs it: bad configuration, crashes, signals,
+//! backup and restore.
+
+use crate::helpers::event;
+use serde_json::json;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_fangkong");
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("FANGKONG_DATABASE_URL")
+        .env_remove("FANGKONG_DATA_DIR")
+        .env_remove("FANGKONG_CONFIG")
+        .output()
+        .unwrap()
+}
+
+/// Fails unless the command failed with one `error:` line containing `needle`.
+fn fails_with(out: &Output, needle: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "succeeded: {err}");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("error"))
+        .unwrap_or_default();
+    assert!(line.contains(needle), "expected {needle:?} in {err:?}");
+}
+
+#[test]
+fn bad_configuration_is_named_with_its_fix_and_writes_nothing() {
+    fails_with(&run(&["serve", "--no-such-flag"]), "unexpected argument");
+    fails_with(&run(&["serve", "--addr", "nowhere"]), "HOST:PORT");
+    fails_with(
+        &run(&["migrate", "--data-dir", "/proc/fangkong-test"]),
+        "cannot create the data folder",
+    );
+    fails_with(
+        &run(&[
+            "migrate",
+            "--database-url",
+            "postgres://nobody@127.0.0.1:1/x?connect_timeout=2",
+        ]),
+        "cannot connect to PostgreSQL at 127.0.0.1:1/x",
+    );
+    fails_with(
+        &run(&["migrate", "--database-url", "mysql://x/y"]),
+        "must start with postgres://",
+    );
+    fails_with(
+        &run(&["serve", "--config", "/nonexistent.toml"]),
+        "cannot read the config file",
+    );
+
+    // A damaged database file is named, and left exactly as it was.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("fangkong.db");
+    let junk = vec![0x5Au8; 4096];
+    std::fs::write(&db, &junk).unwrap();
+    let out = run(&["migrate", "--data-dir", dir.path().to_str().unwrap()]);
+    fails_with(&out, "damaged or is not a Fangkong database");
+    assert_eq!(std::fs::read(&db).unwrap(), junk);
+}
+
+#[test]
+fn migrate_applies_once_and_a_config_file_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let conf = dir.path().join("fangkong.toml");
+    std::fs::write(&conf, format!("data_dir = {:?}\n", data.to_str().unwrap())).unwrap();
+    let first = run(&["migrate", "--config", conf.to_str().unwrap()]);
+    assert!(first.status.success(), "{first:?}");
+    assert!(String::from_utf8_lossy(&first.stdout).contains("applied migrations [1]"));
+    assert!(data.join("fangkong.db").exists());
+    let again = run(&["migrate", "--config", conf.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("up to date"));
+}
+
+/// A server process on its own port and data folder.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(data: &Path, demo: bool) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut cmd = Command::new(BIN);
+        cmd.args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ])
+        .env_remove("FANGKONG_DATABASE_URL")
+        .env("FANGKONG_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+        if demo {
+            cmd.arg("--demo");
+        }
+        let child = cmd.spawn().unwrap();
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if let Ok(r) = client.get(format!("{}/healthz", server.base)).send().await
+                && r.status() == 200
+            {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("server did not become healthy");
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Posts single events from `writers` clients until told to stop; returns acknowledged ids.
+async fn hammer(base: &str, writers: usize, stop: Arc<tokio::sync::Notify>) -> Vec<String> {
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let (acked, stop, url) = (
+            acked.clone(),
+            stop.clone(),
+            format!("{base}/api/v1/sync/events"),
+        );
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let sites = ["JD", "JD-QX", "JD-JJ", "JD-PD"];
+            loop {
+                let e = event(sites[w % sites.len()]);
+                let id = e["id"].as_str().unwrap().to_owned();
+                let send = client.post(&url).json(&json!({"events": [e]})).send();
+                tokio::select! {
+                    res = send => match res {
+                        Ok(r) if r.status() == 200 => acked.lock().unwrap().push(id),
+                        Ok(r) => panic!("unexpected status {}", r.status()),
+                        Err(_) => return, // the server went away
+                    },
+                    () = stop.notified() => return,
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    Arc::try_unwrap(acked).unwrap().into_inner().unwrap()
+}
+
+async fn all_present(base: &str, ids: &[String]) {
+    let client = reqwest::Client::new();
+    for id in ids {
+        let r = client
+            .get(format!("{base}/api/v1/sync/events/{id}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "acknowledged event {id} was lost");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_writes_loses_nothing_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), true).await;
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let base = server.base.clone();
+    let writes = tokio::spawn(hammer_owned(base, stop.clone()));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.signal("-KILL");
+    let acked = writes.await.unwrap();
+    drop(server);
+    assert!(
+        acked.len() > 50,
+        "only {} writes were answered",
+        acked.len()
+    );
+
+    let again = Server::start(dir.path(), false).await;
+    all_present(&again.base, &acked).await;
+}
+
+async fn hammer_owned(base: String, stop: Arc<tokio::sync::Notify>) -> Vec<String> {
+    hammer(&base, 16, stop).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_work_in_flight_then_exits_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), true).await;
+
+    // A second server on the same folder is refused while the first runs.
+    let second = run(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    fails_with(&second, "another fangkong process is using");
+
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let writes = tokio::spawn(hammer_owned(server.base.clone(), stop.clone()));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    server.signal("-TERM");
+    let status = server.child.wait().unwrap();
+    stop.notify_waiters();
+    let acked = writes.await.unwrap();
+    assert!(status.success(), "exit status {status:?}");
+    let again = Server::start(dir.path(), false).await;
+    all_present(&again.base, &acked).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_online_backup_restores_to_identical_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let server = Server::start(&a, true).await;
+    let client = reqwest::Client::new();
+    let batch = json!({"events": [event("JD"), event("JD-QX-01")]});
+    let posted = client
+        .post(format!("{}/api/v1/sync/events", server.base))
+        .json(&batch)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 200);
+    let ids: Vec<String> = batch["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect();
+    let snapshot = |base: String| {
+        let ids = ids.clone();
+        async move {
+            let c = reqwest::Client::new();
+            let sites = c
+                .get(format!("{base}/api/v1/sites"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let mut events = Vec::new();
+            for id in ids {
+                let url = format!("{base}/api/v1/sync/events/{id}");
+                events.push(c.get(url).send().await.unwrap().text().await.unwrap());
+            }
+            (sites, events)
+        }
+    };
+    let before = snapshot(server.base.clone()).await;
+
+    // Backup while the server runs; restore refuses the folder in use.
+    let file = dir.path().join("fangkong-backup.db");
+    let out = run(&[
+        "backup",
+        "--to",
+        file.to_str().unwrap(),
+        "--data-dir",
+        a.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("integrity checked"));
+    fails_with(
+        &run(&[
+            "backup",
+            "--to",
+            file.to_str().unwrap(),
+            "--data-dir",
+            a.to_str().unwrap(),
+        ]),
+        "already exists",
+    );
+    fails_with(
+        &run(&[
+            "restore",
+            "--from",
+            file.to_str().unwrap(),
+            "--data-dir",
+            a.to_str().unwrap(),
+        ]),
+        "another fangkong process is using",
+    );
+    drop(server);
+
+    let out = run(&[
+        "restore",
+        "--from",
+        file.to_str().unwrap(),
+        "--data-dir",
+        b.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let restored = Server::start(&b, false).await;
+    assert_eq!(snapshot(restored.base.clone()).await, before);
+    fails_with(
+        &run(&[
+            "backup",
+            "--to",
+            "x.db",
+            "--database-url",
+            "postgres://u@127.0.0.1/db",
+        ]),
+        "pg_dump",
+    );
+}
