@@ -100,6 +100,16 @@ pub async fn start(
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
 ) -> Result<Running, String> {
+    // Bind first: a taken port fails before anything is created or written.
+    let listener = tokio::net::TcpListener::bind(settings.addr)
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot listen on {} ({e}); choose another address with --addr",
+                settings.addr
+            )
+        })?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let Opened { store, lock } = open_store(settings).await?;
     let report = migrate::run(&store, clock.now())
         .await
@@ -117,15 +127,6 @@ pub async fn start(
             tracing::info!("the store already holds sites; demo not loaded");
         }
     }
-    let listener = tokio::net::TcpListener::bind(settings.addr)
-        .await
-        .map_err(|e| {
-            format!(
-                "cannot listen on {} ({e}); choose another address with --addr",
-                settings.addr
-            )
-        })?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (stop, stopping) = watch::channel(false);
     let state = AppState {
         store: store.clone(),

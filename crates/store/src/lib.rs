@@ -282,7 +282,8 @@ impl Tx {
     }
 }
 
-/// Runs blocking SQLite work without stalling other tasks on a multi-threaded runtime.
+/// Runs SQLite work that may wait on the disk (a commit's fsync) without stalling other
+/// tasks on a multi-threaded runtime.
 pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current() {
         Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {

@@ -56,8 +56,24 @@ fn bad_configuration_is_named_with_its_fix_and_writes_nothing() {
         "cannot read the config file",
     );
 
-    // A damaged database file is named, and left exactly as it was.
+    // A taken port fails before anything is created.
     let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let data = dir.path().join("never-created");
+    fails_with(
+        &run(&[
+            "serve",
+            "--addr",
+            &addr,
+            "--data-dir",
+            data.to_str().unwrap(),
+        ]),
+        "cannot listen on",
+    );
+    assert!(!data.exists());
+
+    // A damaged database file is named, and left exactly as it was.
     let db = dir.path().join("fangkong.db");
     let junk = vec![0x5Au8; 4096];
     std::fs::write(&db, &junk).unwrap();
