@@ -216,7 +216,9 @@ async fn writer_batches(store: &Store) {
         tasks.push(tokio::spawn(async move {
             for n in 0..10 {
                 let e = event(&ids, "JD-QX", w * 100 + n);
-                let out = sync::append(&store, std::slice::from_ref(&e), NOW).await.unwrap();
+                let out = sync::append(&store, std::slice::from_ref(&e), NOW)
+                    .await
+                    .unwrap();
                 assert_eq!(out.accepted, vec![e.id]);
             }
         }));
