@@ -101,11 +101,7 @@ impl Db {
             .await
             .map_err(|e| StoreError::Setup(format!("cannot read PostgreSQL settings: {e}")))?
             .get(0);
-        if fsync != "on" {
-            return Err(StoreError::Setup(format!(
-                "PostgreSQL at {where_} runs with fsync off, so a crash could lose acknowledged records; set fsync = on in postgresql.conf and restart it"
-            )));
-        }
+        refuse_unsafe_fsync(&fsync, &where_)?;
         drop(client);
         let listener = tokio::spawn(listen(cfg, live)).abort_handle();
         Ok(Db { pool, listener })
@@ -189,6 +185,17 @@ impl Db {
     pub(crate) fn close(&self) {
         self.listener.abort();
         self.pool.close();
+    }
+}
+
+/// A server with `fsync` off could lose committed (acknowledged) records in a crash.
+fn refuse_unsafe_fsync(setting: &str, where_: &str) -> Result<()> {
+    if setting.eq_ignore_ascii_case("on") {
+        Ok(())
+    } else {
+        Err(StoreError::Setup(format!(
+            "PostgreSQL at {where_} runs with fsync off, so a crash could lose acknowledged records; set fsync = on in postgresql.conf and reload it"
+        )))
     }
 }
 
@@ -357,5 +364,26 @@ impl Drop for Tx {
                 Err(_) => drop(Object::take(client)),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_without_fsync_is_refused_with_the_fix() {
+        assert!(refuse_unsafe_fsync("on", "db:5432/x").is_ok());
+        let err = refuse_unsafe_fsync("off", "db:5432/x")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("db:5432/x runs with fsync off"), "{err}");
+        assert!(err.contains("set fsync = on"), "{err}");
+    }
+
+    #[test]
+    fn messages_name_the_server_but_never_the_password() {
+        let cfg: tokio_postgres::Config = "postgres://u:secret@db.example:6543/fk".parse().unwrap();
+        assert_eq!(describe(&cfg), "db.example:6543/fk");
     }
 }
