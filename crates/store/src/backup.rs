@@ -33,12 +33,59 @@ pub fn backup(db: &Path, to: &Path) -> Result<Summary> {
         )));
     }
     let src = connect(db, true)?;
+    let schema_version = write_checked_copy(&src, to, || Ok(()))?;
+    Ok(Summary {
+        schema_version,
+        bytes: std::fs::metadata(to).map(|m| m.len()).unwrap_or(0),
+    })
+}
+
+/// Replaces the store at `db` with the backup `from`, after checking the backup. Works
+/// when the current file is damaged too. The server must be stopped (the caller holds
+/// the data folder's lock).
+pub fn restore(db: &Path, from: &Path) -> Result<Summary> {
+    let src = Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| {
+        StoreError::Setup(format!("cannot read the backup {}: {e}", from.display()))
+    })?;
+    check(&src, from)?;
+    let schema_version = write_checked_copy(&src, db, || {
+        // The old file's write-ahead log must not be replayed onto the restored file.
+        for suffix in ["-wal", "-shm"] {
+            let mut side = db.as_os_str().to_owned();
+            side.push(suffix);
+            match std::fs::remove_file(&side) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(StoreError::Setup(format!(
+                        "cannot remove {}: {e}",
+                        Path::new(&side).display()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    })?;
+    Ok(Summary {
+        schema_version,
+        bytes: std::fs::metadata(from).map(|m| m.len()).unwrap_or(0),
+    })
+}
+
+/// Copies `src` into a new file beside `to`, checks it, flushes it to disk, runs
+/// `before_rename`, then renames it to `to`: a crash leaves either the old file or the
+/// complete new one, never a half-written copy. Returns the copy's schema version.
+fn write_checked_copy(
+    src: &Connection,
+    to: &Path,
+    before_rename: impl FnOnce() -> Result<()>,
+) -> Result<i64> {
     let partial = to.with_extension("partial");
     let _ = std::fs::remove_file(&partial);
     let copied = (|| -> Result<i64> {
         let mut dst = Connection::open(&partial)
             .map_err(|e| StoreError::Setup(format!("cannot write {}: {e}", partial.display())))?;
-        copy(&src, &mut dst)?;
+        copy(src, &mut dst)?;
         dst.execute_batch("PRAGMA journal_mode=DELETE;")
             .map_err(map_err)?;
         let version = check(&dst, to)?;
@@ -46,39 +93,17 @@ pub fn backup(db: &Path, to: &Path) -> Result<Summary> {
         std::fs::File::open(&partial)
             .and_then(|f| f.sync_all())
             .map_err(|e| StoreError::Setup(format!("cannot flush {}: {e}", partial.display())))?;
+        before_rename()?;
+        std::fs::rename(&partial, to)
+            .map_err(|e| StoreError::Setup(format!("cannot write {}: {e}", to.display())))?;
         Ok(version)
     })();
-    let version = match copied {
-        Ok(v) => v,
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            return Err(e);
-        }
-    };
-    std::fs::rename(&partial, to)
-        .map_err(|e| StoreError::Setup(format!("cannot write {}: {e}", to.display())))?;
-    sync_parent(to);
-    Ok(Summary {
-        schema_version: version,
-        bytes: std::fs::metadata(to).map(|m| m.len()).unwrap_or(0),
-    })
-}
-
-/// Replaces the store at `db` with the backup `from`, after checking the backup.
-/// The server must be stopped (the caller holds the data folder's lock).
-pub fn restore(db: &Path, from: &Path) -> Result<Summary> {
-    let src = Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| {
-        StoreError::Setup(format!("cannot read the backup {}: {e}", from.display()))
-    })?;
-    let version = check(&src, from)?;
-    let mut dst = connect(db, false)?;
-    copy(&src, &mut dst)?;
-    check(&dst, db)?;
-    drop(dst);
-    Ok(Summary {
-        schema_version: version,
-        bytes: std::fs::metadata(from).map(|m| m.len()).unwrap_or(0),
-    })
+    if copied.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    } else {
+        sync_parent(to);
+    }
+    copied
 }
 
 /// Copies every page in one step, so the copy is one consistent snapshot of the source.

@@ -1,6 +1,9 @@
 //! Loads the demo district into an empty store.
 
-use crate::{Result, Store, org};
+use crate::{Backend, Result, Store, org, params};
+
+/// Fixed key of the advisory lock that serialises demo loading on PostgreSQL.
+const DEMO_LOCK: i64 = 0x0066_6b64_656d;
 use fangkong_domain::clock::{Clock, IdSource};
 use fangkong_domain::demo;
 
@@ -8,6 +11,14 @@ use fangkong_domain::demo;
 /// changes nothing, when the store already holds sites.
 pub async fn seed(store: &Store, clock: &dyn Clock, ids: &dyn IdSource) -> Result<bool> {
     let mut tx = store.begin().await?;
+    if tx.backend() == Backend::Postgres {
+        // Several processes started with --demo at once: one loads, the others see it.
+        tx.query(
+            "SELECT pg_advisory_xact_lock($1)::TEXT",
+            &params![DEMO_LOCK],
+        )
+        .await?;
+    }
     let existing: i64 = tx
         .query_one("SELECT COUNT(*) FROM sites", &[])
         .await?

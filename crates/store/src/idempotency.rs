@@ -3,7 +3,7 @@
 //! request gets the first answer and writes nothing; the same key with another request is
 //! refused. Keys are kept for [`RETENTION`].
 
-use crate::{Op, Result, Row, Store, Tx, params};
+use crate::{Backend, Op, Result, Row, Store, Tx, params};
 use time::{Duration, OffsetDateTime};
 
 /// How long a key is remembered (at least 24 hours, as the peers do).
@@ -37,8 +37,17 @@ fn decide(row: Option<Row>, fingerprint: &str) -> Result<Prior> {
     })
 }
 
-/// Looks the key up inside a unit of work.
+/// Looks the key up inside a unit of work. On PostgreSQL it first takes a transaction
+/// lock on the key, so a concurrent request with the same key waits for this one to end
+/// and then finds its answer (SQLite's single writer serialises them already).
 pub async fn lookup_in(tx: &mut Tx, scope: &str, key: &str, fingerprint: &str) -> Result<Prior> {
+    if tx.backend() == Backend::Postgres {
+        tx.query(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))::TEXT",
+            &params![format!("{scope}\n{key}")],
+        )
+        .await?;
+    }
     decide(
         tx.query_opt(LOOKUP, &params![scope, key]).await?,
         fingerprint,

@@ -17,6 +17,7 @@ mod postgres;
 mod sqlite;
 pub mod sync;
 pub mod system;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod value;
 pub mod writer;
@@ -45,7 +46,7 @@ impl Backend {
 }
 
 /// Everything that can go wrong below the web layer.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// A unique constraint on `table` refused the row.
     #[error("duplicate row in {table}")]

@@ -19,8 +19,8 @@ pub struct Site {
     pub capacity: u32,
 }
 
-const SELECT_SITE: &str = "SELECT s.id, s.code, s.name, s.kind, p.code, s.address, s.capacity
-    FROM sites s LEFT JOIN sites p ON p.id = s.parent_id";
+const SELECT_SITE: &str = "SELECT s.id, s.code, s.name, s.kind, p.code, s.address, s.capacity";
+const FROM_SITES: &str = "FROM sites s LEFT JOIN sites p ON p.id = s.parent_id";
 
 fn site_from(row: &Row) -> Result<Site> {
     let kind: String = row.get(3)?;
@@ -36,27 +36,47 @@ fn site_from(row: &Row) -> Result<Site> {
     })
 }
 
-/// Every site, parents before children, then by code.
-pub async fn list_sites(store: &Store) -> Result<Vec<Site>> {
+/// A site with its depth in the tree (0 at the root).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteInTree {
+    pub site: Site,
+    pub depth: u32,
+}
+
+/// Every site in tree order: each parent directly followed by its subtree, children by
+/// code.
+pub async fn list_sites(store: &Store) -> Result<Vec<SiteInTree>> {
     let rows = store
         .query(
             &format!(
-                "WITH RECURSIVE tree (id, depth) AS (
-                    SELECT id, 0 FROM sites WHERE parent_id IS NULL
+                "WITH RECURSIVE tree (id, depth, path) AS (
+                    SELECT id, 0, code FROM sites WHERE parent_id IS NULL
                     UNION ALL
-                    SELECT c.id, t.depth + 1 FROM sites c JOIN tree t ON c.parent_id = t.id
+                    SELECT c.id, t.depth + 1, t.path || '/' || c.code
+                    FROM sites c JOIN tree t ON c.parent_id = t.id
                  )
-                 {SELECT_SITE} JOIN tree ON tree.id = s.id ORDER BY tree.depth, s.code"
+                 {SELECT_SITE}, tree.depth {FROM_SITES}
+                 JOIN tree ON tree.id = s.id ORDER BY tree.path"
             ),
             &[],
         )
         .await?;
-    rows.iter().map(site_from).collect()
+    rows.iter()
+        .map(|r| {
+            Ok(SiteInTree {
+                site: site_from(r)?,
+                depth: r.get(7)?,
+            })
+        })
+        .collect()
 }
 
 pub async fn find_site(store: &Store, code: &str) -> Result<Option<Site>> {
     store
-        .query_opt(&format!("{SELECT_SITE} WHERE s.code = $1"), &params![code])
+        .query_opt(
+            &format!("{SELECT_SITE} {FROM_SITES} WHERE s.code = $1"),
+            &params![code],
+        )
         .await?
         .as_ref()
         .map(site_from)
@@ -64,11 +84,14 @@ pub async fn find_site(store: &Store, code: &str) -> Result<Option<Site>> {
 }
 
 async fn find_site_in(tx: &mut Tx, code: &str) -> Result<Option<Site>> {
-    tx.query_opt(&format!("{SELECT_SITE} WHERE s.code = $1"), &params![code])
-        .await?
-        .as_ref()
-        .map(site_from)
-        .transpose()
+    tx.query_opt(
+        &format!("{SELECT_SITE} {FROM_SITES} WHERE s.code = $1"),
+        &params![code],
+    )
+    .await?
+    .as_ref()
+    .map(site_from)
+    .transpose()
 }
 
 /// Adds a site under its parent, checking the plan's hierarchy and the code's uniqueness.

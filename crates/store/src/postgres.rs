@@ -21,26 +21,30 @@ pub(crate) struct Db {
 }
 
 impl ToSql for Value {
+    /// Binds a value to a parameter of a compatible type only: a text bound to a number
+    /// (or the reverse) is an error, never a silent reinterpretation of bytes.
     fn to_sql(
         &self,
         ty: &Type,
         out: &mut BytesMut,
     ) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        match self {
-            Value::Null => Ok(IsNull::Yes),
-            Value::Int(i) => match *ty {
-                Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
-                Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
-                Type::FLOAT8 => (*i as f64).to_sql(ty, out),
-                _ => i.to_sql(ty, out),
-            },
-            Value::Real(f) => match *ty {
-                Type::FLOAT4 => (*f as f32).to_sql(ty, out),
-                _ => f.to_sql(ty, out),
-            },
-            Value::Text(s) => s.to_sql(ty, out),
-            Value::Blob(b) => b.to_sql(ty, out),
-            Value::Bool(b) => b.to_sql(ty, out),
+        let mismatch = || -> Box<dyn std::error::Error + Sync + Send> {
+            format!("cannot bind {self:?} to a parameter of type {ty}").into()
+        };
+        match (self, ty) {
+            (Value::Null, _) => Ok(IsNull::Yes),
+            (Value::Int(i), &Type::INT2) => i16::try_from(*i)?.to_sql(ty, out),
+            (Value::Int(i), &Type::INT4) => i32::try_from(*i)?.to_sql(ty, out),
+            (Value::Int(i), &Type::INT8) => i.to_sql(ty, out),
+            (Value::Int(i), &Type::FLOAT8) => (*i as f64).to_sql(ty, out),
+            (Value::Real(f), &Type::FLOAT4) => (*f as f32).to_sql(ty, out),
+            (Value::Real(f), &Type::FLOAT8) => f.to_sql(ty, out),
+            (Value::Text(s), &Type::TEXT | &Type::VARCHAR | &Type::BPCHAR | &Type::NAME) => {
+                s.to_sql(ty, out)
+            }
+            (Value::Blob(b), &Type::BYTEA) => b.to_sql(ty, out),
+            (Value::Bool(b), &Type::BOOL) => b.to_sql(ty, out),
+            _ => Err(mismatch()),
         }
     }
 
@@ -51,9 +55,24 @@ impl ToSql for Value {
     to_sql_checked!();
 }
 
-async fn run_op(client: &Object, op: &Op) -> std::result::Result<u64, tokio_postgres::Error> {
-    let stmt = client.prepare_cached(op.sql).await?;
-    client.execute(&stmt, &refs(&op.params)).await
+/// Prepares the statements (from the cache after the first time), then sends every
+/// execution at once: the server receives and runs them in the order given.
+async fn execute_in_order(
+    client: &Object,
+    ops: &[&Op],
+) -> std::result::Result<Vec<u64>, tokio_postgres::Error> {
+    let mut statements = Vec::with_capacity(ops.len());
+    for op in ops {
+        statements.push(client.prepare_cached(op.sql).await?);
+    }
+    let params: Vec<Vec<&(dyn ToSql + Sync)>> = ops.iter().map(|op| refs(&op.params)).collect();
+    futures_util::future::try_join_all(
+        statements
+            .iter()
+            .zip(&params)
+            .map(|(stmt, p)| client.execute(stmt, p)),
+    )
+    .await
 }
 
 fn refs(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
@@ -128,14 +147,14 @@ impl Db {
     }
 
     /// Commits the work of several requests in one transaction, the statements pipelined
-    /// on one connection: first every request's statements, then their closing statements.
+    /// on one connection in order: first every request's statements, then their closing
+    /// statements.
     pub(crate) async fn run_batch(&self, work: &[&Work]) -> Result<Vec<Vec<u64>>> {
         let client = self.client().await?;
         client.batch_execute("BEGIN").await.map_err(map_err)?;
         let result = async {
-            let ops = work.iter().flat_map(|w| w.ops.iter());
-            let flat =
-                futures_util::future::try_join_all(ops.map(|op| run_op(&client, op))).await?;
+            let ops: Vec<&Op> = work.iter().flat_map(|w| w.ops.iter()).collect();
+            let flat = execute_in_order(&client, &ops).await?;
             let mut flat = flat.into_iter();
             let counts: Vec<Vec<u64>> = work
                 .iter()
@@ -146,8 +165,7 @@ impl Db {
                 .zip(&counts)
                 .filter_map(|(w, c)| w.then.as_ref().map(|then| then(c)))
                 .collect();
-            futures_util::future::try_join_all(closing.iter().map(|op| run_op(&client, op)))
-                .await?;
+            execute_in_order(&client, &closing.iter().collect::<Vec<_>>()).await?;
             Ok::<_, tokio_postgres::Error>(counts)
         }
         .await;
@@ -157,7 +175,10 @@ impl Db {
                 Ok(counts)
             }
             Err(e) => {
-                client.batch_execute("ROLLBACK").await.map_err(map_err)?;
+                // Report the statement's error; a failed ROLLBACK only retires the connection.
+                if client.batch_execute("ROLLBACK").await.is_err() {
+                    drop(Object::take(client));
+                }
                 Err(map_err(e))
             }
         }
@@ -351,17 +372,16 @@ impl Tx {
 }
 
 impl Drop for Tx {
+    /// An uncommitted transaction (an error path) takes its connection out of the pool
+    /// and rolls back on it, so no pooled connection is ever left inside a transaction,
+    /// even if the runtime stops before the rollback runs.
     fn drop(&mut self) {
         if let Some(client) = self.client.take() {
-            match tokio::runtime::Handle::try_current() {
-                Ok(rt) => {
-                    rt.spawn(async move {
-                        if client.batch_execute("ROLLBACK").await.is_err() {
-                            drop(Object::take(client));
-                        }
-                    });
-                }
-                Err(_) => drop(Object::take(client)),
+            let raw = Object::take(client);
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move {
+                    let _ = raw.batch_execute("ROLLBACK").await;
+                });
             }
         }
     }

@@ -165,7 +165,15 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, counters: Arc<Counters>) {
                     answer(job, Ok(mine));
                 }
             }
-            Err(e) if jobs.len() == 1 => answer(&mut jobs[0], Err(e)),
+            // A lone request, or a failure that is not one statement's fault (the
+            // connection or the commit itself): answer with it. Retrying could apply work
+            // twice if the commit went through unseen; clients retry with their
+            // Idempotency-Key instead.
+            Err(e) if jobs.len() == 1 || !is_statement_error(&e) => {
+                for job in jobs.iter_mut() {
+                    answer(job, Err(e.clone()));
+                }
+            }
             Err(_) => {
                 // Commit each request alone so one bad request fails only itself.
                 for job in jobs.iter_mut() {
@@ -181,8 +189,16 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, counters: Arc<Counters>) {
                 }
             }
         }
-        metrics::gauge!("fangkong_writer_queue_depth").set(rx.len() as f64);
     }
+}
+
+/// Whether a failed batch failed because one of its statements was refused (so the
+/// other requests in it deserve a retry on their own).
+fn is_statement_error(e: &StoreError) -> bool {
+    matches!(
+        e,
+        StoreError::Unique { .. } | StoreError::ForeignKey | StoreError::Invalid(_)
+    )
 }
 
 fn answer(job: &mut Job, result: Result<Vec<u64>>) {

@@ -9,7 +9,7 @@ use fangkong_domain::clock::{FixedClock, IdSource, SequentialIds};
 use fangkong_domain::org::{Name, NewSite, SiteCode, SiteKind};
 use fangkong_domain::sync::{Event, validate};
 use fangkong_store::idempotency::{self, Prior};
-use fangkong_store::{Backend, Op, Store, StoreError, demo, migrate, org, params, sync};
+use fangkong_store::{Op, Store, StoreError, demo, migrate, org, params, sync};
 use std::sync::Arc;
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -156,6 +156,7 @@ async fn rules_checked_against_stored_data(store: &Store) {
     )
     .await
     .unwrap();
+    tx.commit().await.unwrap();
     let cases = [
         (new_site("A", SiteKind::District, None), "site.code.taken"),
         (
@@ -168,16 +169,16 @@ async fn rules_checked_against_stored_data(store: &Store) {
         ),
     ];
     for (site, code) in cases {
+        // Each case in its own unit of work: a refused statement ends a PostgreSQL
+        // transaction, and the failed unit of work must leave nothing behind.
+        let mut tx = store.begin().await.unwrap();
         match org::insert_site(&mut tx, ids.new_id(), &site, NOW).await {
             Err(StoreError::Invalid(FieldError { code: got, .. })) => assert_eq!(got, code),
             other => panic!("expected {code}, got {other:?}"),
         }
-        // A refused statement must not poison the transaction on PostgreSQL either.
-        if tx.backend() == Backend::Postgres {
-            break;
-        }
+        drop(tx);
     }
-    drop(tx);
+    assert_eq!(org::list_sites(store).await.unwrap().len(), 1);
 }
 contract!(
     rules_are_checked_against_stored_data,
@@ -191,15 +192,31 @@ async fn demo_tree(store: &Store) {
         !demo::seed(store, &clock, ids().as_ref()).await.unwrap(),
         "seeding twice"
     );
-    let sites = org::list_sites(store).await.unwrap();
-    assert_eq!(sites.len(), 13);
-    assert_eq!(sites[0].code, "JD");
-    for (i, s) in sites.iter().enumerate() {
-        if let Some(p) = &s.parent {
-            let at = sites.iter().position(|x| &x.code == p).unwrap();
-            assert!(at < i, "{} listed before its parent {p}", s.code);
-        }
-    }
+    let tree = org::list_sites(store).await.unwrap();
+    assert_eq!(tree.len(), 13);
+    let order: Vec<(&str, u32)> = tree
+        .iter()
+        .map(|t| (t.site.code.as_str(), t.depth))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("JD", 0),
+            ("JD-JJ", 1),
+            ("JD-PD", 1),
+            ("JD-PD-01", 2),
+            ("JD-QX", 1),
+            ("JD-QX-01", 2),
+            ("JD-QX-02", 2),
+            ("JD-XC", 1),
+            ("JD-XC-01", 2),
+            ("JD-XH", 1),
+            ("JD-XH-01", 2),
+            ("JD-YC", 1),
+            ("JD-YJ", 1),
+        ]
+    );
+    let sites: Vec<_> = tree.into_iter().map(|t| t.site).collect();
     let hall = org::hall_size(store, sites[0].id).await.unwrap();
     assert_eq!(hall.units, 10);
     assert_eq!(hall.windows, 21);
@@ -468,11 +485,19 @@ async fn backup_then_restore_gives_identical_data() {
         "overwrote a backup"
     );
 
-    // Change the live store, then restore the copy into a fresh folder and over the old.
+    // Change the live store, damage it, then restore the copy over it and into a fresh
+    // folder.
     sync::append(&f.store, &[event(&ids, "JD", 3)], NOW)
         .await
         .unwrap();
     f.store.close().await;
+    let Fixture { store, _dir: _keep } = f;
+    drop(store); // the last connection checkpoints the log into the file
+    std::fs::write(&db, vec![0x42u8; 8192]).unwrap();
+    assert!(
+        Store::open_sqlite(&db).await.is_err(),
+        "the damage went unnoticed"
+    );
     fangkong_store::backup::restore(&db, &copy).unwrap();
     let restored = Store::open_sqlite(&db).await.unwrap();
     assert_eq!(dump(restored.clone()).await, before);

@@ -123,7 +123,7 @@ struct SiteLine {
     name: String,
     kind: &'static str,
     capacity: u32,
-    depth: usize,
+    depth: u32,
 }
 
 #[derive(Template)]
@@ -152,29 +152,15 @@ async fn home_page(
     state: &AppState,
     locale: Locale,
 ) -> Result<HomePage, fangkong_store::StoreError> {
-    let sites = org::list_sites(&state.store).await?;
-    let depth_of = |code: &Option<String>| {
-        let mut d = 0;
-        let mut cur = code.clone();
-        while let Some(c) = cur
-            && d < 8
-        {
-            d += 1;
-            cur = sites
-                .iter()
-                .find(|s| s.code == c)
-                .and_then(|s| s.parent.clone());
-        }
-        d
-    };
-    let lines = sites
-        .iter()
-        .map(|s| SiteLine {
-            code: s.code.clone(),
-            name: s.name.clone(),
-            kind: locale.t(&format!("kind.{}", s.kind.as_str())),
-            capacity: s.capacity,
-            depth: depth_of(&s.parent).min(3),
+    let lines = org::list_sites(&state.store)
+        .await?
+        .into_iter()
+        .map(|t| SiteLine {
+            kind: locale.t(&format!("kind.{}", t.site.kind.as_str())),
+            code: t.site.code,
+            name: t.site.name,
+            capacity: t.site.capacity,
+            depth: t.depth.min(3),
         })
         .collect();
     let count = sync::count_since(&state.store, beijing_day_start(state.clock.now())).await?;

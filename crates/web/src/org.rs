@@ -108,12 +108,14 @@ impl CreateSite {
     }
 }
 
-/// Lists the sites, parents before children.
+/// Lists the sites in tree order: each parent followed by its subtree.
 #[utoipa::path(get, path = "/api/v1/sites", tag = "org",
     responses((status = 200, description = "The sites", body = [SiteDto])))]
 async fn list_sites(State(state): State<AppState>) -> Result<Json<Vec<SiteDto>>, ApiError> {
     let sites = org::list_sites(&state.store).await?;
-    Ok(Json(sites.into_iter().map(SiteDto::from).collect()))
+    Ok(Json(
+        sites.into_iter().map(|s| SiteDto::from(s.site)).collect(),
+    ))
 }
 
 /// One site by its code.
