@@ -96,29 +96,21 @@ impl Settings {
             .map(str::to_owned)
             .or(file.addr)
             .unwrap_or_else(|| DEFAULT_ADDR.to_owned());
-        let addr = addr_text.parse().map_err(|_| {
-            format!(
-                "the address {addr_text:?} is not valid; write it as HOST:PORT, e.g. 127.0.0.1:8080"
-            )
-        })?;
-        let url = opts
-            .database_url
-            .clone()
-            .or(file.database_url)
-            .filter(|u| !u.trim().is_empty());
-        let database = match url {
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                Database::Postgres { url }
-            }
-            Some(_) => {
-                return Err("the database URL must start with postgres:// (leave it out to use the embedded store)".into());
-            }
-            None => Database::Sqlite {
-                data_dir: opts
-                    .data_dir
-                    .clone()
-                    .or(file.data_dir)
-                    .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+        let addr = resolve_addr(&addr_text)?;
+        // A flag or variable naming either store beats anything the file says.
+        let url_of = |u: Option<String>| u.filter(|u| !u.trim().is_empty());
+        let database = match (url_of(opts.database_url.clone()), &opts.data_dir) {
+            (Some(url), _) => postgres(url)?,
+            (None, Some(dir)) => Database::Sqlite {
+                data_dir: dir.clone(),
+            },
+            (None, None) => match url_of(file.database_url) {
+                Some(url) => postgres(url)?,
+                None => Database::Sqlite {
+                    data_dir: file
+                        .data_dir
+                        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+                },
             },
         };
         let log_json = match opts.log_format.clone().or(file.log_format).as_deref() {
@@ -132,6 +124,31 @@ impl Settings {
             log_json,
         })
     }
+}
+
+fn postgres(url: String) -> Result<Database, String> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Database::Postgres { url })
+    } else {
+        Err(
+            "the database URL must start with postgres:// (leave it out to use the embedded store)"
+                .into(),
+        )
+    }
+}
+
+/// `HOST:PORT`, where HOST is an address or a name such as `localhost`.
+fn resolve_addr(text: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    let bad =
+        || format!("the address {text:?} is not valid; write it as HOST:PORT, e.g. 127.0.0.1:8080");
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    text.to_socket_addrs()
+        .map_err(|_| bad())?
+        .find(SocketAddr::is_ipv4)
+        .ok_or_else(bad)
 }
 
 #[cfg(test)]
@@ -224,6 +241,38 @@ mod tests {
                 .unwrap_err()
                 .contains("cannot read")
         );
+    }
+
+    #[test]
+    fn a_data_dir_flag_beats_a_url_in_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("fangkong.toml");
+        std::fs::write(&file, "database_url = \"postgres://u@db/x\"\n").unwrap();
+        let from_file = Options {
+            config: Some(file.clone()),
+            ..Options::default()
+        };
+        assert!(matches!(
+            Settings::resolve(&from_file, None).unwrap().database,
+            Database::Postgres { .. }
+        ));
+        let flag = Options {
+            config: Some(file),
+            data_dir: Some("/data".into()),
+            ..Options::default()
+        };
+        assert_eq!(
+            Settings::resolve(&flag, None).unwrap().database,
+            Database::Sqlite {
+                data_dir: "/data".into()
+            }
+        );
+    }
+
+    #[test]
+    fn host_names_resolve() {
+        let s = Settings::resolve(&Options::default(), Some("localhost:8080")).unwrap();
+        assert_eq!(s.addr, "127.0.0.1:8080".parse().unwrap());
     }
 
     #[test]

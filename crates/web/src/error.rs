@@ -52,6 +52,20 @@ impl ApiError {
         }
     }
 
+    /// The problem for an answer that was made without one.
+    pub fn for_status(status: StatusCode) -> ApiError {
+        let code = match status {
+            StatusCode::NOT_FOUND => "not_found",
+            StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+            StatusCode::PAYLOAD_TOO_LARGE => "body.too_large",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "body.content_type",
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => "unavailable",
+            s if s.is_client_error() => "request.invalid",
+            _ => "internal",
+        };
+        ApiError::new(status, code)
+    }
+
     pub fn with_cause(mut self, cause: impl Into<String>) -> ApiError {
         self.cause = Some(cause.into());
         self
@@ -129,24 +143,27 @@ fn problem_body(err: &ApiError, locale: Locale) -> String {
     serde_json::to_string(&problem).unwrap_or_default()
 }
 
-/// Writes API errors as problem documents in the request's language, and turns the
-/// bare 404/405/413 answers of the router into problem documents too under `/api`.
+fn is_json(res: &Response) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"))
+}
+
+/// Writes API errors as problem documents in the request's language, and gives every
+/// other failed answer under `/api` (unknown route, wrong method, a rejected path
+/// parameter, a timeout, a panic) a problem document too.
 pub async fn localize(req: Request, next: Next) -> Response {
     let locale = Locale::negotiate(req.headers());
     let is_api = req.uri().path().starts_with("/api/");
     let mut res = next.run(req).await;
     let err = match res.extensions_mut().remove::<ApiError>() {
         Some(e) => e,
-        None if is_api && res.headers().get(header::CONTENT_TYPE).is_none() => match res.status() {
-            StatusCode::NOT_FOUND => ApiError::not_found(),
-            StatusCode::METHOD_NOT_ALLOWED => {
-                ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
-            }
-            StatusCode::PAYLOAD_TOO_LARGE => {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body.too_large")
-            }
-            _ => return res,
-        },
+        // Answers made below the handlers (routing, extractors, timeouts, panics) carry
+        // no problem document yet: give them one under /api, dropping their body.
+        None if is_api && res.status().as_u16() >= 400 && !is_json(&res) => {
+            ApiError::for_status(res.status())
+        }
         None => return res,
     };
     let body = problem_body(&err, locale);

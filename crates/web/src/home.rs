@@ -206,10 +206,9 @@ async fn set_language(Path(tag): Path<String>, Query(q): Query<Next>) -> Respons
     let Some(locale) = Locale::from_tag(&tag) else {
         return not_found_page(Locale::ZhCn);
     };
-    // Only local paths: never an open redirect.
     let next = q
         .next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .filter(|n| is_local_path(n))
         .unwrap_or_else(|| "/".to_owned());
     let cookie = format!(
         "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
@@ -221,6 +220,17 @@ async fn set_language(Path(tag): Path<String>, Query(q): Query<Next>) -> Respons
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
     res
+}
+
+/// Only a path on this site: never an open redirect (`//host`, `/\\host`, or characters
+/// a browser strips, such as a tab in `/\t/host`).
+fn is_local_path(next: &str) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && next
+            .chars()
+            .all(|c| !c.is_control() && !c.is_whitespace() && c != '\\')
+        && next.parse::<axum::http::uri::PathAndQuery>().is_ok()
 }
 
 #[derive(Template)]
@@ -300,6 +310,25 @@ mod tests {
                     .iter()
                     .any(|n| n.href == "/" && n.current)
             );
+        }
+    }
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        for ok in ["/", "/a/b?c=d", "/%E4%B8%AD"] {
+            assert!(is_local_path(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "x",
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n",
+            "/ a",
+            "https://evil.example",
+        ] {
+            assert!(!is_local_path(bad), "{bad:?}");
         }
     }
 

@@ -294,6 +294,16 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "An event id must be a UUIDv7.",
     ),
     (
+        "sync.id.repeated",
+        "同一批记录中编号重复。",
+        "The same event id appears twice in one batch.",
+    ),
+    (
+        "problem.request.invalid",
+        "请求有误：地址中的参数或查询条件无效。",
+        "The request is not valid: a parameter in the address or query is wrong.",
+    ),
+    (
         "sync.kind.invalid",
         "记录类型须形如 area.verb（小写字母与下划线）。",
         "An event kind looks like area.verb (lower-case letters and underscores).",
@@ -358,6 +368,50 @@ mod tests {
         assert_eq!(CATALOG.len(), MESSAGES.len(), "a key appears twice");
         for (k, zh, en) in MESSAGES {
             assert!(!zh.is_empty() && !en.is_empty(), "{k}");
+        }
+    }
+
+    /// Keys made at run time: every code a `FieldError` or `ApiError` is built with in the
+    /// domain, store and web crates, every problem a bare status becomes, every site kind.
+    #[test]
+    fn every_error_code_and_kind_has_words() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut keys: Vec<String> = Vec::new();
+        for dir in ["domain/src", "store/src", "web/src"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.ends_with("web/src/i18n.rs") {
+                    continue; // this test names the markers itself
+                }
+                let text = std::fs::read_to_string(path).unwrap();
+                for (marker, prefix) in [("FieldError::new(", ""), ("ApiError::new(", "problem.")] {
+                    for chunk in text.split(marker).skip(1) {
+                        let call = &chunk[..chunk.find(')').unwrap_or(chunk.len())];
+                        // The code is the call's last string literal.
+                        if let Some(code) = call.split('"').skip(1).step_by(2).last() {
+                            keys.push(format!("{prefix}{code}"));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            keys.len() > 25,
+            "found only {} codes: is the scan broken?",
+            keys.len()
+        );
+        for status in [400u16, 404, 405, 408, 413, 415, 422, 500, 503] {
+            let status = axum::http::StatusCode::from_u16(status).unwrap();
+            keys.push(format!(
+                "problem.{}",
+                crate::error::ApiError::for_status(status).code
+            ));
+        }
+        for kind in fangkong_domain::org::SiteKind::ALL {
+            keys.push(format!("kind.{}", kind.as_str()));
+        }
+        for key in keys {
+            assert!(CATALOG.contains_key(key.as_str()), "missing message {key}");
         }
     }
 

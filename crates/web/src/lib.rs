@@ -94,14 +94,14 @@ pub fn app(state: AppState) -> Router {
         .merge(live::router())
         .merge(assets::router())
         .fallback(home::not_found)
-        .layer(axum::middleware::from_fn(error::localize))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(telemetry::track))
         .layer(CatchPanicLayer::custom(home::panic_page))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),
         ))
+        .layer(axum::middleware::from_fn(error::localize))
+        .layer(axum::middleware::from_fn(telemetry::track))
         .layer(telemetry::trace_layer())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(

@@ -6,8 +6,10 @@
 //! re-fetch the panel a notice names (htmx `sse:<topic>` triggers).
 
 use crate::AppState;
+use crate::error::ApiError;
 use axum::Router;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use fangkong_store::Store;
@@ -17,7 +19,7 @@ use std::collections::HashSet;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 use tokio_stream::wrappers::BroadcastStream;
 
 /// What changed.
@@ -28,18 +30,28 @@ pub enum Topic {
 }
 
 impl Topic {
+    pub const ALL: [Topic; 1] = [Topic::Sync];
+
     pub const fn as_str(self) -> &'static str {
         match self {
             Topic::Sync => "sync",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Topic> {
+        Topic::ALL.into_iter().find(|t| t.as_str() == s)
+    }
 }
+
+/// The most live streams one process serves at once; more get 503.
+pub const MAX_STREAMS: usize = 2048;
 
 /// Coalesces change marks into live notices.
 #[derive(Clone)]
 pub struct Hub {
     dirty: Arc<Mutex<HashSet<Topic>>>,
     wake: Arc<Notify>,
+    streams: Arc<Semaphore>,
 }
 
 const COALESCE: Duration = Duration::from_millis(500);
@@ -50,6 +62,7 @@ impl Hub {
         let hub = Hub {
             dirty: Arc::default(),
             wake: Arc::new(Notify::new()),
+            streams: Arc::new(Semaphore::new(MAX_STREAMS)),
         };
         let me = hub.clone();
         tokio::spawn(async move {
@@ -98,30 +111,37 @@ struct Filter {
 async fn stream(
     State(state): State<AppState>,
     Query(filter): Query<Filter>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let wanted: Option<HashSet<String>> = filter
-        .topics
-        .map(|t| t.split(',').map(|s| s.trim().to_owned()).collect());
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let permit = state
+        .live
+        .streams
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable"))?;
+    let wanted: Option<HashSet<Topic>> = filter.topics.map(|t| {
+        t.split(',')
+            .filter_map(|s| Topic::parse(s.trim()))
+            .collect()
+    });
     let mut shutdown = state.shutdown.clone();
     let stopped = async move {
         let _ = shutdown.wait_for(|stop| *stop).await;
     };
     let events = BroadcastStream::new(state.store.subscribe())
         .filter_map(move |notice| {
-            let keep = notice
+            // Only known topics go out, named by us: a notice is a signal that something
+            // changed, never content to relay.
+            let topic = notice
                 .ok()
-                .filter(|n| wanted.as_ref().is_none_or(|w| w.contains(&n.topic)));
-            async move {
-                keep.map(|n| {
-                    let data = if n.data.is_empty() {
-                        "changed".to_owned()
-                    } else {
-                        n.data
-                    };
-                    Ok(Event::default().event(n.topic).data(data))
-                })
-            }
+                .and_then(|n| Topic::parse(&n.topic))
+                .filter(|t| wanted.as_ref().is_none_or(|w| w.contains(t)));
+            async move { topic.map(|t| Ok(Event::default().event(t.as_str()).data("changed"))) }
         })
-        .take_until(Box::pin(stopped));
-    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .take_until(Box::pin(stopped))
+        .map(move |event| {
+            // The stream holds its permit until it ends.
+            let _held = &permit;
+            event
+        });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

@@ -6,7 +6,7 @@ use crate::idempotency::{Idem, IdempotencyKey, JsonBody, json_response};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use fangkong_domain::FieldError;
 use fangkong_domain::org::{Name, NewSite, SiteCode, SiteKind, parse_capacity};
 use fangkong_store::org::{self, Site};
@@ -149,7 +149,7 @@ async fn create_site(
     let new = body.value.validate().map_err(ApiError::invalid)?;
     let mut tx = state.store.begin().await?;
     if let Some(replay) = idem.check_in(&mut tx).await? {
-        return Ok(replay);
+        return Ok(with_location(replay, &new.code));
     }
     let now = state.clock.now();
     let site = org::insert_site(&mut tx, state.ids.new_id(), &new, now).await?;
@@ -164,11 +164,20 @@ async fn create_site(
     if let Err(e) = tx.commit().await {
         return idem.resolve(&state.store, e).await;
     }
-    let mut res = json_response(StatusCode::CREATED, answer);
-    if let Ok(loc) = format!("/api/v1/sites/{}", site.code).parse() {
+    Ok(with_location(
+        json_response(StatusCode::CREATED, answer),
+        &new.code,
+    ))
+}
+
+/// A created site's address, on the first answer and on replays alike.
+fn with_location(mut res: Response, code: &SiteCode) -> Response {
+    if res.status() == StatusCode::CREATED
+        && let Ok(loc) = format!("/api/v1/sites/{code}").parse()
+    {
         res.headers_mut().insert(header::LOCATION, loc);
     }
-    Ok(res.into_response())
+    res
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use fangkong_domain::FieldError;
 use fangkong_domain::sync::{self as rules, MAX_BATCH};
 use fangkong_store::sync;
 use serde::{Deserialize, Serialize};
@@ -88,6 +89,11 @@ async fn post_events(
                 .map_err(|f| ApiError::from(f).with_cause(format!("events[{i}]")))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let mut seen = std::collections::HashSet::new();
+    if let Some(i) = events.iter().position(|e| !seen.insert(e.id)) {
+        return Err(ApiError::from(FieldError::new("id", "sync.id.repeated"))
+            .with_cause(format!("events[{i}]")));
+    }
     if let Some(replay) = idem.check(&state.store).await? {
         return Ok(replay);
     }

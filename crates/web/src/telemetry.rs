@@ -1,7 +1,7 @@
 //! Request metrics, request ids and request logs.
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use fangkong_domain::clock::IdSource;
@@ -42,14 +42,24 @@ pub fn metrics() -> &'static PrometheusHandle {
 /// let a client create unbounded series).
 pub async fn track(req: Request, next: Next) -> Response {
     let started = Stopwatch::start();
-    let method = req.method().as_str().to_owned();
+    // Known methods only: a client must not be able to mint new series.
+    let method: &'static str = match *req.method() {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    };
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::counter!("http_requests_total", "method" => method, "route" => route.clone(), "status" => status).increment(1);
     metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
         .record(started.seconds());
     res

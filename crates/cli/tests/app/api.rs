@@ -53,6 +53,21 @@ async fn the_same_flows_work_on_postgres() {
     .await;
     let again = json(app.post_json("/api/v1/sites", &site, None).await, 422).await;
     assert_eq!(again["errors"][0]["code"], "site.code.taken");
+    // Concurrent requests with one key: one effect, one answer, on separate connections.
+    let racing =
+        json!({"code": "JD-RC", "name": "并发", "kind": "town", "parent": "JD", "capacity": 20});
+    let answers = futures_join(&app, &racing, "pg-race").await;
+    for a in &answers {
+        assert_eq!(a, &answers[0]);
+    }
+    assert_eq!(
+        json(app.get("/api/v1/sites").await, 200)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        15
+    );
     let metrics = app.get("/metrics").await.text().await.unwrap();
     assert!(
         metrics.contains("fangkong_db_pool_connections"),
@@ -270,6 +285,7 @@ async fn an_idempotency_key_replays_the_first_answer_and_writes_once() {
     let first = json(first, 201).await;
     let second = app.post_json("/api/v1/sites", &site, Some("key-1")).await;
     assert_eq!(second.headers()["idempotent-replayed"], "true");
+    assert_eq!(second.headers()["location"], "/api/v1/sites/JD-YH");
     assert_eq!(json(second, 201).await, first);
     assert_eq!(
         json(app.get("/api/v1/sites").await, 200)
@@ -415,6 +431,22 @@ async fn forwarded_events_are_stored_once_and_read_back() {
     )
     .await;
     assert_eq!(empty["code"], "sync.batch_size");
+    let twice = event("JD");
+    let repeated = json(
+        app.post_json(
+            "/api/v1/sync/events",
+            &json!({"events": [twice, twice]}),
+            None,
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(repeated["errors"][0]["code"], "sync.id.repeated");
+    assert_eq!(repeated["cause"], "events[1]");
+    let bad_id = app.get("/api/v1/sync/events/not-a-uuid").await;
+    assert_eq!(bad_id.headers()["content-type"], "application/problem+json");
+    assert_eq!(json(bad_id, 400).await["code"], "request.invalid");
     let mut v4 = event("JD");
     v4["id"] = json!("6f1c2a5e-8a4b-4c1d-9e2f-3a4b5c6d7e8f");
     let not_v7 = json(
@@ -500,10 +532,16 @@ async fn pages_speak_chinese_first_and_english_on_request() {
             .unwrap()
             .starts_with("lang=en;")
     );
-    assert_eq!(
-        app.get("/lang/en?next=//evil.example").await.headers()["location"],
-        "/"
-    );
+    for evil in [
+        "//evil.example",
+        "/%09/evil.example",
+        "/%5Cevil.example",
+        "/%0A",
+    ] {
+        let res = app.get(&format!("/lang/en?next={evil}")).await;
+        assert_eq!(res.status(), 303, "{evil}");
+        assert_eq!(res.headers()["location"], "/", "{evil}");
+    }
     let chosen = app
         .client
         .get(app.url("/"))

@@ -108,13 +108,21 @@ async fn screenshot(c: &Client, name: &str) {
     std::fs::write(artifacts().join(name), png).unwrap();
 }
 
+/// The element's text; live panels swap their content, so a lookup that meets a
+/// replaced element simply looks again.
 async fn text(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    let mut last = None;
+    for _ in 0..20 {
+        match c.find(Locator::Css(css)).await {
+            Ok(el) => match el.text().await {
+                Ok(t) => return t,
+                Err(e) => last = Some(e.to_string()),
+            },
+            Err(e) => last = Some(e.to_string()),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("cannot read {css}: {last:?}");
 }
 
 /// Waits until the element's text is `want` (live updates arrive asynchronously).
@@ -150,7 +158,21 @@ async fn the_home_page_in_chinese_then_english_with_a_live_panel() {
     assert_eq!(text(&c, "#sync-today").await, "0");
 
     // The live panel updates itself when records arrive (SSE, then htmx re-fetches).
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The page's stream may still be connecting: send one record at a time until the
+    // panel shows what was sent, then check the count stays exact.
+    let mut sent = 0;
+    while text(&c, "#sync-today").await == "0" {
+        assert!(sent < 20, "the live panel never updated");
+        let one = serde_json::json!({"events": [event("JD")]});
+        assert_eq!(
+            app.post_json("/api/v1/sync/events", &one, None)
+                .await
+                .status(),
+            200
+        );
+        sent += 1;
+        tokio::time::sleep(Duration::from_millis(700)).await;
+    }
     let batch = serde_json::json!({"events": [event("JD"), event("JD-QX"), event("JD-JJ")]});
     assert_eq!(
         app.post_json("/api/v1/sync/events", &batch, None)
@@ -158,7 +180,7 @@ async fn the_home_page_in_chinese_then_english_with_a_live_panel() {
             .status(),
         200
     );
-    wait_text(&c, "#sync-today", "3").await;
+    wait_text(&c, "#sync-today", &(sent + 3).to_string()).await;
     screenshot(&c, "home-zh-CN.png").await;
 
     // Switch language with the link a person would tap.
@@ -176,7 +198,7 @@ async fn the_home_page_in_chinese_then_english_with_a_live_panel() {
             .await
             .contains("Traffic-police branch")
     );
-    assert_eq!(text(&c, "#sync-today").await, "3");
+    assert_eq!(text(&c, "#sync-today").await, (sent + 3).to_string());
     screenshot(&c, "home-en.png").await;
 
     // The choice sticks; an unknown page is friendly in that language.
