@@ -71,12 +71,12 @@ pub async fn list_sites(store: &Store) -> Result<Vec<SiteInTree>> {
         .collect()
 }
 
+const SITE_BY_CODE: &str = "SELECT s.id, s.code, s.name, s.kind, p.code, s.address, s.capacity
+    FROM sites s LEFT JOIN sites p ON p.id = s.parent_id WHERE s.code = $1";
+
 pub async fn find_site(store: &Store, code: &str) -> Result<Option<Site>> {
     store
-        .query_opt(
-            &format!("{SELECT_SITE} {FROM_SITES} WHERE s.code = $1"),
-            &params![code],
-        )
+        .query_opt(SITE_BY_CODE, &params![code])
         .await?
         .as_ref()
         .map(site_from)
@@ -84,14 +84,11 @@ pub async fn find_site(store: &Store, code: &str) -> Result<Option<Site>> {
 }
 
 async fn find_site_in(tx: &mut Tx, code: &str) -> Result<Option<Site>> {
-    tx.query_opt(
-        &format!("{SELECT_SITE} {FROM_SITES} WHERE s.code = $1"),
-        &params![code],
-    )
-    .await?
-    .as_ref()
-    .map(site_from)
-    .transpose()
+    tx.query_opt(SITE_BY_CODE, &params![code])
+        .await?
+        .as_ref()
+        .map(site_from)
+        .transpose()
 }
 
 /// Adds a site under its parent, checking the plan's hierarchy and the code's uniqueness.

@@ -53,21 +53,8 @@ async fn the_same_flows_work_on_postgres() {
     .await;
     let again = json(app.post_json("/api/v1/sites", &site, None).await, 422).await;
     assert_eq!(again["errors"][0]["code"], "site.code.taken");
-    // Concurrent requests with one key: one effect, one answer, on separate connections.
-    let racing =
-        json!({"code": "JD-RC", "name": "并发", "kind": "town", "parent": "JD", "capacity": 20});
-    let answers = futures_join(&app, &racing, "pg-race").await;
-    for a in &answers {
-        assert_eq!(a, &answers[0]);
-    }
-    assert_eq!(
-        json(app.get("/api/v1/sites").await, 200)
-            .await
-            .as_array()
-            .unwrap()
-            .len(),
-        15
-    );
+    // Concurrent requests with one key, on separate connections.
+    one_effect_for_racing_requests(&app, 15).await;
     let metrics = app.get("/metrics").await.text().await.unwrap();
     assert!(
         metrics.contains("fangkong_db_pool_connections"),
@@ -310,27 +297,26 @@ async fn an_idempotency_key_replays_the_first_answer_and_writes_once() {
         "not_found"
     );
 
-    // Concurrent requests with one key: exactly one effect, the same answer for all.
-    let racing =
-        json!({"code": "JD-RC", "name": "并发", "kind": "town", "parent": "JD", "capacity": 20});
-    let answers = futures_join(&app, &racing, "key-race").await;
-    for a in &answers {
-        assert_eq!(a, &answers[0]);
-    }
-    assert_eq!(
-        json(app.get("/api/v1/sites").await, 200)
-            .await
-            .as_array()
-            .unwrap()
-            .len(),
-        15
-    );
+    one_effect_for_racing_requests(&app, 15).await;
 
     let bad = app
         .post_json("/api/v1/sites", &site, Some(&"k".repeat(256)))
         .await;
     assert_eq!(json(bad, 400).await["code"], "idempotency.key_invalid");
     app.stop().await;
+}
+
+/// Eight concurrent requests with one key: exactly one site is created, every request
+/// gets the same answer, and the store then holds `expect_sites`.
+async fn one_effect_for_racing_requests(app: &TestApp, expect_sites: usize) {
+    let racing =
+        json!({"code": "JD-RC", "name": "并发", "kind": "town", "parent": "JD", "capacity": 20});
+    let answers = futures_join(app, &racing, "key-race").await;
+    for a in &answers {
+        assert_eq!(a, &answers[0]);
+    }
+    let sites = json(app.get("/api/v1/sites").await, 200).await;
+    assert_eq!(sites.as_array().unwrap().len(), expect_sites);
 }
 
 async fn futures_join(
