@@ -5,8 +5,10 @@
 //! Many rows share one fsync, which is what lets the embedded store keep up with the
 //! door at rush hour (see DESIGN.md's measurements).
 //!
-//! If a batch fails (say one request breaks a constraint), the writer rolls it back and
-//! commits each request of that batch on its own, so one bad request never fails others.
+//! If a batch fails because one request's statement was refused (a constraint), the
+//! writer rolls it back and commits each request of that batch on its own, so one bad
+//! request never fails others. Any other failure (the connection, the commit itself) is
+//! answered as is and never retried: the commit may have gone through unseen.
 
 use crate::system::Stopwatch;
 use crate::{Db, Result, StoreError, Value};
@@ -158,25 +160,25 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, counters: Arc<Counters>) {
         }
         let started = Stopwatch::start();
         let work: Vec<&Work> = jobs.iter().map(|j| &j.work).collect();
-        match db.run_batch(&work).await {
+        let outcome = db.run_batch(&work).await;
+        drop(work);
+        match outcome {
             Ok(counts) => {
                 record(&counters, jobs.len(), n_ops, started.seconds());
-                for (job, mine) in jobs.iter_mut().zip(counts) {
+                for (job, mine) in jobs.into_iter().zip(counts) {
                     answer(job, Ok(mine));
                 }
             }
-            // A lone request, or a failure that is not one statement's fault (the
-            // connection or the commit itself): answer with it. Retrying could apply work
-            // twice if the commit went through unseen; clients retry with their
-            // Idempotency-Key instead.
+            // A lone request, or a failure that is not one statement's fault: answer with
+            // it. Clients retry with their Idempotency-Key.
             Err(e) if jobs.len() == 1 || !is_statement_error(&e) => {
-                for job in jobs.iter_mut() {
+                for job in jobs {
                     answer(job, Err(e.clone()));
                 }
             }
             Err(_) => {
                 // Commit each request alone so one bad request fails only itself.
-                for job in jobs.iter_mut() {
+                for job in jobs {
                     let single = Stopwatch::start();
                     let result = db
                         .run_batch(&[&job.work])
@@ -201,11 +203,9 @@ fn is_statement_error(e: &StoreError) -> bool {
     )
 }
 
-fn answer(job: &mut Job, result: Result<Vec<u64>>) {
-    let (reply, _) = oneshot::channel();
-    let reply = std::mem::replace(&mut job.reply, reply);
+fn answer(job: Job, result: Result<Vec<u64>>) {
     // The requester may have gone away; the work is committed all the same.
-    let _ = reply.send(result);
+    let _ = job.reply.send(result);
 }
 
 fn record(counters: &Counters, requests: usize, ops: usize, seconds: f64) {
