@@ -12,6 +12,8 @@ pub const DEFAULT_DATA_DIR: &str = "./fangkong-data";
 pub const DB_FILE: &str = "fangkong.db";
 /// Held by a running server so no second server, restore or migration touches the files.
 pub const LOCK_FILE: &str = "fangkong.lock";
+/// The personal-data key file, created on first start (owner read/write only).
+pub const KEY_FILE: &str = "fangkong.key";
 
 /// Options every subcommand accepts (flags win over environment variables).
 #[derive(Debug, Clone, Default, Args)]
@@ -39,6 +41,20 @@ pub struct Options {
         value_name = "FORMAT"
     )]
     pub log_format: Option<String>,
+    /// File holding the personal-data key (64 hex digits) [default: DATA_DIR/fangkong.key,
+    /// created on first start]. FANGKONG_KEY may give the key itself instead.
+    #[arg(long, env = "FANGKONG_KEY_FILE", global = true, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Minutes a signed-in session may stay unused [default: 30].
+    #[arg(long, env = "FANGKONG_SESSION_IDLE_MINUTES", global = true, value_name = "MIN")]
+    pub session_idle_minutes: Option<u64>,
+    /// Hours a session lasts at most [default: 12].
+    #[arg(long, env = "FANGKONG_SESSION_MAX_HOURS", global = true, value_name = "HOURS")]
+    pub session_max_hours: Option<u64>,
+    /// Mark cookies Secure: `auto` (when a proxy says the request came over TLS),
+    /// `always` or `never` [default: auto].
+    #[arg(long, env = "FANGKONG_SECURE_COOKIES", global = true, value_name = "WHEN")]
+    pub secure_cookies: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -48,6 +64,19 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     log_format: Option<String>,
+    key_file: Option<PathBuf>,
+    session_idle_minutes: Option<u64>,
+    session_max_hours: Option<u64>,
+    secure_cookies: Option<String>,
+}
+
+/// Where the personal-data key comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// A file, created with a new random key when missing.
+    File(PathBuf),
+    /// The key itself (FANGKONG_KEY), for deployments that keep it in a secret store.
+    Hex(String),
 }
 
 /// Where the data lives.
@@ -69,6 +98,25 @@ pub struct Settings {
     pub addr: SocketAddr,
     pub database: Database,
     pub log_json: bool,
+    pub key: KeySource,
+    pub auth: fangkong_web::access::AuthSettings,
+}
+
+impl Settings {
+    /// Defaults for everything but where to listen and what to store in (tests).
+    pub fn new(addr: SocketAddr, database: Database) -> Settings {
+        let dir = match &database {
+            Database::Sqlite { data_dir } => data_dir.clone(),
+            Database::Postgres { .. } => PathBuf::from(DEFAULT_DATA_DIR),
+        };
+        Settings {
+            addr,
+            database,
+            log_json: false,
+            key: KeySource::File(dir.join(KEY_FILE)),
+            auth: fangkong_web::access::AuthSettings::default(),
+        }
+    }
 }
 
 impl Settings {
@@ -118,10 +166,48 @@ impl Settings {
             Some("json") => true,
             Some(other) => return Err(format!("unknown log format {other:?}; use text or json")),
         };
+        let key = match std::env::var("FANGKONG_KEY").ok().filter(|k| !k.trim().is_empty()) {
+            Some(hex) => KeySource::Hex(hex),
+            None => KeySource::File(opts.key_file.clone().or(file.key_file).unwrap_or_else(|| {
+                let dir = match &database {
+                    Database::Sqlite { data_dir } => data_dir.clone(),
+                    Database::Postgres { .. } => opts
+                        .data_dir
+                        .clone()
+                        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+                };
+                dir.join(KEY_FILE)
+            })),
+        };
+        let mut auth = fangkong_web::access::AuthSettings::default();
+        if let Some(m) = opts.session_idle_minutes.or(file.session_idle_minutes) {
+            if !(1..=24 * 60).contains(&m) {
+                return Err("the session idle timeout must be 1 to 1440 minutes".into());
+            }
+            auth.idle = std::time::Duration::from_secs(m * 60);
+        }
+        if let Some(h) = opts.session_max_hours.or(file.session_max_hours) {
+            if !(1..=7 * 24).contains(&h) {
+                return Err("the session maximum must be 1 to 168 hours".into());
+            }
+            auth.absolute = std::time::Duration::from_secs(h * 3600);
+        }
+        auth.secure_cookies = match opts.secure_cookies.clone().or(file.secure_cookies).as_deref() {
+            None | Some("auto") => None,
+            Some("always") => Some(true),
+            Some("never") => Some(false),
+            Some(other) => {
+                return Err(format!(
+                    "unknown secure-cookies setting {other:?}; use auto, always or never"
+                ));
+            }
+        };
         Ok(Settings {
             addr,
             database,
             log_json,
+            key,
+            auth,
         })
     }
 }
@@ -205,6 +291,35 @@ mod tests {
             }
         );
         assert!(!s.log_json);
+    }
+
+    #[test]
+    fn sessions_cookies_and_the_key_are_configurable() {
+        let s = Settings::resolve(&Options::default(), None).unwrap();
+        assert_eq!(s.auth, fangkong_web::access::AuthSettings::default());
+        assert_eq!(
+            s.key,
+            KeySource::File(PathBuf::from(DEFAULT_DATA_DIR).join(KEY_FILE))
+        );
+        let opts = Options {
+            session_idle_minutes: Some(10),
+            session_max_hours: Some(8),
+            secure_cookies: Some("always".into()),
+            key_file: Some("/etc/fangkong/key".into()),
+            ..Options::default()
+        };
+        let s = Settings::resolve(&opts, None).unwrap();
+        assert_eq!(s.auth.idle, std::time::Duration::from_secs(600));
+        assert_eq!(s.auth.absolute, std::time::Duration::from_secs(8 * 3600));
+        assert_eq!(s.auth.secure_cookies, Some(true));
+        assert_eq!(s.key, KeySource::File("/etc/fangkong/key".into()));
+        for bad in [
+            Options { session_idle_minutes: Some(0), ..Options::default() },
+            Options { session_max_hours: Some(1000), ..Options::default() },
+            Options { secure_cookies: Some("sometimes".into()), ..Options::default() },
+        ] {
+            assert!(Settings::resolve(&bad, None).is_err());
+        }
     }
 
     #[test]

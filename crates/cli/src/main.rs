@@ -44,6 +44,38 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         from: PathBuf,
     },
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Check the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// admin, leader, support, service, web, hotline, procurement, volunteer, window,
+        /// unit_admin or upper.
+        #[arg(long)]
+        role: String,
+        /// Site code the account's grants cover, with its subtree [default: the root site].
+        #[arg(long)]
+        site: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain; exit 1 if any entry was edited, deleted or cut off.
+    Verify,
 }
 
 fn main() -> ExitCode {
@@ -67,6 +99,32 @@ fn main() -> ExitCode {
             Command::Migrate => commands::migrate(&settings, &SystemClock).await,
             Command::Backup { to } => commands::backup(&settings, &to),
             Command::Restore { from } => commands::restore(&settings, &from),
+            Command::User {
+                command:
+                    UserCommand::Add {
+                        username,
+                        role,
+                        site,
+                    },
+            } => {
+                let mut password = String::new();
+                if let Err(e) = std::io::stdin().read_line(&mut password) {
+                    return Err(format!("cannot read the password from standard input: {e}"));
+                }
+                commands::user_add(
+                    &settings,
+                    &SystemClock,
+                    &SystemIds,
+                    &username,
+                    &role,
+                    site.as_deref(),
+                    &password,
+                )
+                .await
+            }
+            Command::Audit {
+                command: AuditCommand::Verify,
+            } => commands::audit_verify(&settings).await,
         }
     });
     match outcome {
@@ -90,6 +148,12 @@ async fn serve(settings: &Settings, demo: bool) -> Result<String, String> {
         Database::Postgres { .. } => "PostgreSQL".to_owned(),
     };
     println!("fangkong listening on http://{} ({store})", running.addr);
+    if !running.demo_accounts.is_empty() {
+        println!("demo accounts (shown once; each covers the whole district from JD):");
+        for a in &running.demo_accounts {
+            println!("  {:<12} {:<12} {}", a.username, a.role.as_str(), a.password);
+        }
+    }
     wait_for_signal().await;
     tracing::info!("shutting down: finishing requests in flight and queued writes");
     running

@@ -1,8 +1,11 @@
 //! Wiring: open the store, migrate, load the demo, serve, shut down cleanly.
 
-use crate::config::{Database, LOCK_FILE, Settings};
+use crate::config::{Database, KeySource, LOCK_FILE, Settings};
 use fangkong_domain::clock::{Clock, IdSource};
-use fangkong_store::{Store, demo, idempotency, migrate};
+use fangkong_store::demo::DemoAccount;
+use fangkong_store::privacy::Vault;
+use fangkong_store::{Store, accounts, demo, idempotency, migrate};
+use fangkong_web::access::{AuthSettings, SetupState};
 use fangkong_web::{AppState, live};
 use std::fs::File;
 use std::net::SocketAddr;
@@ -71,10 +74,41 @@ pub async fn open_store(settings: &Settings) -> Result<Opened, String> {
     }
 }
 
+/// Loads the personal-data key (creating the key file on first start).
+pub fn load_vault(settings: &Settings) -> Result<Vault, String> {
+    match &settings.key {
+        KeySource::Hex(hex) => Vault::from_hex(hex),
+        KeySource::File(path) => Vault::load_or_create(path),
+    }
+    .map_err(|e| e.to_string())
+}
+
+/// Opens the configured store without the data-folder lock, for commands that may run
+/// beside a server (SQLite coordinates the two processes itself). Runs no migrations.
+pub async fn open_store_shared(settings: &Settings) -> Result<Opened, String> {
+    let store = match &settings.database {
+        Database::Sqlite { data_dir } => {
+            let file = Database::sqlite_file(data_dir);
+            if !file.exists() {
+                return Err(format!(
+                    "no store in {}; start `fangkong serve` once first (or give --data-dir)",
+                    data_dir.display()
+                ));
+            }
+            Store::open_sqlite(&file).await
+        }
+        Database::Postgres { url } => Store::open_postgres(url).await,
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(Opened { store, lock: None })
+}
+
 /// A server that is running.
 pub struct Running {
     pub addr: SocketAddr,
     pub store: Store,
+    /// The demo accounts created at this start (empty unless the demo was loaded now).
+    pub demo_accounts: Vec<DemoAccount>,
     stop: watch::Sender<bool>,
     task: JoinHandle<std::io::Result<()>>,
     _lock: Option<DataLock>,
@@ -111,20 +145,24 @@ pub async fn start(
         })?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let Opened { store, lock } = open_store(settings).await?;
+    let vault = load_vault(settings)?;
     let report = migrate::run(&store, clock.now())
         .await
         .map_err(|e| e.to_string())?;
     if !report.applied.is_empty() {
         tracing::info!(applied = ?report.applied, version = report.version, "migrations applied");
     }
+    let mut demo_accounts = Vec::new();
     if load_demo {
-        let loaded = demo::seed(&store, clock.as_ref(), ids.as_ref())
+        match demo::seed(&store, &vault, clock.as_ref(), ids.as_ref())
             .await
-            .map_err(|e| e.to_string())?;
-        if loaded {
-            tracing::info!("demo district loaded");
-        } else {
-            tracing::info!("the store already holds sites; demo not loaded");
+            .map_err(|e| e.to_string())?
+        {
+            Some(accounts) => {
+                tracing::info!("demo district loaded");
+                demo_accounts = accounts;
+            }
+            None => tracing::info!("the store already holds sites; demo not loaded"),
         }
     }
     let (stop, stopping) = watch::channel(false);
@@ -136,9 +174,12 @@ pub async fn start(
         schema_version: report.version,
         live: live::Hub::start(store.clone(), stopping.clone()),
         shutdown: stopping.clone(),
+        vault,
+        auth: settings.auth,
+        setup: SetupState::default(),
     };
-    spawn_housekeeping(store.clone(), clock, stopping.clone());
-    let app = fangkong_web::app(state);
+    spawn_housekeeping(store.clone(), clock, settings.auth, stopping.clone());
+    let app = fangkong_web::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let mut until = stopping;
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -150,6 +191,7 @@ pub async fn start(
     Ok(Running {
         addr,
         store,
+        demo_accounts,
         stop,
         task,
         _lock: lock,
@@ -160,8 +202,14 @@ async fn stopped(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|s| *s).await;
 }
 
-/// Hourly: forget idempotency keys past their retention.
-fn spawn_housekeeping(store: Store, clock: Arc<dyn Clock>, mut stopping: watch::Receiver<bool>) {
+/// Hourly: forget idempotency keys past their retention, ended sessions, and failed
+/// sign-ins too old to count.
+fn spawn_housekeeping(
+    store: Store,
+    clock: Arc<dyn Clock>,
+    auth: AuthSettings,
+    mut stopping: watch::Receiver<bool>,
+) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
@@ -171,6 +219,15 @@ fn spawn_housekeeping(store: Store, clock: Arc<dyn Clock>, mut stopping: watch::
                         Ok(n) if n > 0 => tracing::info!(removed = n, "old idempotency keys removed"),
                         Ok(_) => {}
                         Err(e) => tracing::warn!(error = %e, "cannot remove old idempotency keys"),
+                    }
+                    let now = clock.now();
+                    let idle = time::Duration::try_from(auth.idle).unwrap_or(time::Duration::HOUR);
+                    let max = time::Duration::try_from(auth.absolute).unwrap_or(time::Duration::DAY);
+                    if let Err(e) = accounts::purge_sessions(&store, now - idle, now - max).await {
+                        tracing::warn!(error = %e, "cannot remove ended sessions");
+                    }
+                    if let Err(e) = accounts::purge_failures(&store, now - time::Duration::DAY).await {
+                        tracing::warn!(error = %e, "cannot remove old failed sign-ins");
                     }
                 }
                 () = stopped(&mut stopping) => return,

@@ -1,7 +1,8 @@
-//! Who is asking: the roles of the plan.
+//! Who may do what: the roles of the plan and the one permission table.
 //!
-//! Accounts and the permission table arrive with the access-control area; this module
-//! names the roles so navigation and later grants share one vocabulary.
+//! Every route declares one [`Permission`]; [`Role::can`] answers from [`GRANTS`], the only
+//! place grants are written. A grant always applies to the account's own site and the
+//! sites below it (see [`Scope`]); records of other subtrees do not exist for the account.
 
 use serde::{Deserialize, Serialize};
 
@@ -73,9 +74,185 @@ impl Role {
     }
 }
 
+/// What a route or an action needs. Later areas add their own permissions here and to
+/// [`GRANTS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Anyone, signed in or not (citizens' pages, sign-in, health checks).
+    Public,
+    /// Any signed-in account: its own password, tokens and the dashboard.
+    SignedIn,
+    /// See sites, checkpoints, resident units, windows and the working groups.
+    OrgRead,
+    /// Create and change sites, checkpoints, units, windows and the working groups.
+    OrgManage,
+    /// See staff and volunteers (personal fields masked).
+    PeopleRead,
+    /// Add and change staff and volunteers.
+    PeopleManage,
+    /// Reveal one personal field of one person (audited).
+    PersonalReveal,
+    /// Create accounts, reset passwords, lift lockouts.
+    UsersManage,
+    /// Read the audit log.
+    AuditRead,
+    /// Forward records from a site node.
+    SyncWrite,
+    /// See forwarded records and their counts.
+    SyncRead,
+    /// Scrape `/metrics`.
+    Metrics,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 12] = [
+        Permission::Public,
+        Permission::SignedIn,
+        Permission::OrgRead,
+        Permission::OrgManage,
+        Permission::PeopleRead,
+        Permission::PeopleManage,
+        Permission::PersonalReveal,
+        Permission::UsersManage,
+        Permission::AuditRead,
+        Permission::SyncWrite,
+        Permission::SyncRead,
+        Permission::Metrics,
+    ];
+}
+
+use Permission as P;
+use Role as R;
+
+/// Staff roles that work in a hall and see its organisation.
+const STAFF: &[Role] = &[
+    R::Admin,
+    R::Leader,
+    R::Support,
+    R::Service,
+    R::Web,
+    R::Hotline,
+    R::Procurement,
+    R::Volunteer,
+    R::Window,
+    R::UnitAdmin,
+    R::Upper,
+];
+
+/// The permission table: each permission and the roles granted it (besides `Public` and
+/// `SignedIn`, which follow from being anyone or having an account).
+pub const GRANTS: &[(Permission, &[Role])] = &[
+    (P::OrgRead, STAFF),
+    (P::OrgManage, &[R::Admin, R::Leader]),
+    (
+        P::PeopleRead,
+        &[R::Admin, R::Leader, R::Support, R::Service, R::UnitAdmin],
+    ),
+    (P::PeopleManage, &[R::Admin, R::Support, R::UnitAdmin]),
+    (
+        P::PersonalReveal,
+        &[R::Admin, R::Leader, R::Support, R::UnitAdmin],
+    ),
+    (P::UsersManage, &[R::Admin]),
+    (P::AuditRead, &[R::Admin]),
+    (P::SyncWrite, &[R::Admin]),
+    (P::SyncRead, &[R::Admin, R::Leader, R::Upper]),
+    (P::Metrics, &[R::Admin]),
+];
+
+impl Role {
+    /// Whether this role holds `permission` (within its own subtree).
+    pub fn can(self, permission: Permission) -> bool {
+        match permission {
+            Permission::Public => true,
+            Permission::SignedIn => self != Role::Public,
+            p => GRANTS
+                .iter()
+                .any(|(g, roles)| *g == p && roles.contains(&self)),
+        }
+    }
+
+    /// Roles an account may hold (everyone but the anonymous public).
+    pub fn assignable() -> impl Iterator<Item = Role> {
+        Role::ALL.into_iter().filter(|r| *r != Role::Public)
+    }
+}
+
+/// The sites an account's grants cover: its own site and every site below it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Scope {
+    sites: std::collections::HashSet<uuid::Uuid>,
+}
+
+impl Scope {
+    pub fn new(sites: impl IntoIterator<Item = uuid::Uuid>) -> Scope {
+        Scope {
+            sites: sites.into_iter().collect(),
+        }
+    }
+
+    /// Whether a record of `site` is visible: outside the scope it does not exist.
+    pub fn covers(&self, site: uuid::Uuid) -> bool {
+        self.sites.contains(&site)
+    }
+
+    pub fn len(&self) -> usize {
+        self.sites.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sites.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_permission_but_public_and_signed_in_is_in_the_table_once() {
+        for p in Permission::ALL {
+            let n = GRANTS.iter().filter(|(g, _)| *g == p).count();
+            let expected = usize::from(!matches!(p, P::Public | P::SignedIn));
+            assert_eq!(n, expected, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn the_public_holds_only_public() {
+        for p in Permission::ALL {
+            assert_eq!(Role::Public.can(p), p == P::Public, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn admins_hold_everything_and_the_upper_office_only_reads() {
+        assert!(Permission::ALL.into_iter().all(|p| Role::Admin.can(p)));
+        for p in [
+            P::OrgManage,
+            P::PeopleManage,
+            P::PersonalReveal,
+            P::UsersManage,
+            P::SyncWrite,
+        ] {
+            assert!(!Role::Upper.can(p), "{p:?}");
+        }
+        assert!(Role::Upper.can(P::SyncRead));
+        assert!(!Role::Volunteer.can(P::PeopleRead));
+        assert!(Role::Volunteer.can(P::SignedIn));
+        assert_eq!(Role::assignable().count(), 11);
+    }
+
+    #[test]
+    fn a_scope_covers_only_its_sites() {
+        let a = uuid::Uuid::from_u128(1);
+        let scope = Scope::new([a]);
+        assert!(scope.covers(a));
+        assert!(!scope.covers(uuid::Uuid::from_u128(2)));
+        assert_eq!(scope.len(), 1);
+        assert!(Scope::default().is_empty());
+    }
 
     #[test]
     fn every_role_round_trips_through_its_name() {

@@ -7,7 +7,7 @@ use std::fmt;
 /// `code` is a stable, machine-readable message key (for example `site.code.invalid`);
 /// the web layer turns it into words in the user's language. Domain code never writes
 /// user-facing prose.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FieldError {
     pub field: &'static str,
     pub code: &'static str,

@@ -5,10 +5,13 @@
 //! in a unit test.
 
 pub mod access;
+pub mod audit;
 pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod org;
+pub mod passwords;
+pub mod privacy;
 pub mod sync;
 
 pub use error::FieldError;

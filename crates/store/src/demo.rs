@@ -1,15 +1,55 @@
-//! Loads the demo district into an empty store.
+//! Loads the demo district into an empty store: sites, checkpoints, resident units and
+//! windows, people (fictitious), the leadership group and working groups, and one account
+//! per role.
 
-use crate::{Backend, Result, Store, org, params};
+use crate::privacy::Vault;
+use crate::{Backend, Result, Store, accounts, org, params};
+use fangkong_domain::access::Role;
+use fangkong_domain::clock::{Clock, IdSource};
+use fangkong_domain::demo;
+use fangkong_domain::org::{Name, NewCheckpoint, SiteCode};
 
 /// Fixed key of the advisory lock that serialises demo loading on PostgreSQL.
 const DEMO_LOCK: i64 = 0x0066_6b64_656d;
-use fangkong_domain::clock::{Clock, IdSource};
-use fangkong_domain::demo;
 
-/// Fills an empty store with the demo district in one transaction. Returns `false`, and
-/// changes nothing, when the store already holds sites.
-pub async fn seed(store: &Store, clock: &dyn Clock, ids: &dyn IdSource) -> Result<bool> {
+/// A demo account, with the password to print once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoAccount {
+    pub username: String,
+    pub role: Role,
+    pub site: String,
+    pub password: String,
+}
+
+/// Fills an empty store with the demo district in one transaction. Returns the demo
+/// accounts, or `None` (changing nothing) when the store already holds sites.
+pub async fn seed(
+    store: &Store,
+    vault: &Vault,
+    clock: &dyn Clock,
+    ids: &dyn IdSource,
+) -> Result<Option<Vec<DemoAccount>>> {
+    // Hash the passwords first: argon2 is slow, and the transaction should be short.
+    let accounts = tokio::task::spawn_blocking(|| {
+        Role::assignable()
+            .map(|role| {
+                let password = accounts::new_secret::<10>();
+                let hash = accounts::hash_password(&password)?;
+                Ok((
+                    DemoAccount {
+                        username: role.as_str().replace('_', "-"),
+                        role,
+                        site: "JD".to_owned(),
+                        password,
+                    },
+                    hash,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()
+    })
+    .await
+    .map_err(|e| crate::StoreError::Database(format!("hashing task failed: {e}")))??;
+
     let mut tx = store.begin().await?;
     if tx.backend() == Backend::Postgres {
         // Several processes started with --demo at once: one loads, the others see it.
@@ -24,15 +64,68 @@ pub async fn seed(store: &Store, clock: &dyn Clock, ids: &dyn IdSource) -> Resul
         .await?
         .get(0)?;
     if existing > 0 {
-        return Ok(false);
+        return Ok(None);
     }
     let now = clock.now();
-    for entry in demo::district() {
+    let mut root = None;
+    for (index, entry) in demo::district().iter().enumerate() {
         let site = org::insert_site(&mut tx, ids.new_id(), &entry.site, now).await?;
+        root.get_or_insert(site.id);
+        let mut unit_ids = Vec::new();
         for unit in &entry.units {
-            org::insert_unit(&mut tx, ids, site.id, unit, now).await?;
+            unit_ids.push((
+                unit.code.clone(),
+                org::insert_unit(&mut tx, ids, site.id, unit, now).await?,
+            ));
+        }
+        let gate = if index == 0 { "正门（南门）" } else { "正门" };
+        let checkpoint = NewCheckpoint {
+            code: SiteCode::parse("MAIN").map_err(crate::StoreError::Invalid)?,
+            name: Name::parse(gate, "name").map_err(crate::StoreError::Invalid)?,
+            is_main: true,
+        };
+        org::insert_checkpoint(&mut tx, ids.new_id(), site.id, &checkpoint, now).await?;
+        org::ensure_groups(&mut tx, ids, site.id, now).await?;
+        for person in demo::people(entry, index) {
+            let id = ids.new_id();
+            let unit = person
+                .unit
+                .as_ref()
+                .and_then(|c| unit_ids.iter().find(|(code, _)| code == c))
+                .map(|(_, id)| *id);
+            let new = org::NewPerson {
+                site: site.id,
+                unit,
+                kind: person.kind,
+                job: person.job.to_owned(),
+                name: person.name,
+                phone: Some(person.phone),
+                id_number: Some(person.id_number),
+            };
+            org::insert_person(&mut tx, vault, id, &new, now).await?;
+            for (group, position) in person.groups {
+                org::set_member(&mut tx, site.id, group, id, position).await?;
+            }
         }
     }
+    let root = root.ok_or(crate::StoreError::NotFound)?;
+    let mut out = Vec::new();
+    for (account, hash) in accounts {
+        accounts::insert_user(
+            &mut tx,
+            &accounts::NewUser {
+                id: ids.new_id(),
+                username: &account.username,
+                role: account.role,
+                site_id: root,
+                password_hash: &hash,
+                must_change: false,
+            },
+            now,
+        )
+        .await?;
+        out.push(account);
+    }
     tx.commit().await?;
-    Ok(true)
+    Ok(Some(out))
 }

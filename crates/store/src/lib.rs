@@ -8,12 +8,15 @@
 //! * Live notices fan out in-process on SQLite and through LISTEN/NOTIFY on PostgreSQL,
 //!   so any number of `serve` processes sharing one database see every notice.
 
+pub mod accounts;
+pub mod audit;
 pub mod backup;
 pub mod demo;
 pub mod idempotency;
 pub mod migrate;
 pub mod org;
 mod postgres;
+pub mod privacy;
 mod sqlite;
 pub mod sync;
 pub mod system;

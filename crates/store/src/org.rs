@@ -1,9 +1,16 @@
-//! Sites, resident units and windows.
+//! Sites, checkpoints, resident units and windows, people, and the working groups.
+//!
+//! People's personal fields pass through the [`Vault`]: stored encrypted with a lookup
+//! hash, returned masked unless a caller asks to reveal one field (and audits it).
 
 use crate::{Result, Row, Store, StoreError, Tx, params};
 use fangkong_domain::FieldError;
 use fangkong_domain::clock::IdSource;
-use fangkong_domain::org::{NewSite, NewUnit, SiteKind, check_placement};
+use crate::privacy::Vault;
+use fangkong_domain::org::{
+    GroupKind, NewCheckpoint, NewSite, NewUnit, PersonKind, Position, SiteKind, check_placement,
+};
+use fangkong_domain::privacy::{IdNumber, PersonName, Phone, mask_id_number, mask_name, mask_phone};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -17,9 +24,13 @@ pub struct Site {
     pub parent: Option<String>,
     pub address: String,
     pub capacity: u32,
+    pub opening_hours: String,
+    /// Temperature threshold in tenths of a degree Celsius.
+    pub threshold: u32,
 }
 
-const SELECT_SITE: &str = "SELECT s.id, s.code, s.name, s.kind, p.code, s.address, s.capacity";
+const SELECT_SITE: &str =
+    "SELECT s.id, s.code, s.name, s.kind, p.code, s.address, s.capacity, s.opening_hours, s.threshold";
 const FROM_SITES: &str = "FROM sites s LEFT JOIN sites p ON p.id = s.parent_id";
 
 fn site_from(row: &Row) -> Result<Site> {
@@ -33,6 +44,8 @@ fn site_from(row: &Row) -> Result<Site> {
         parent: row.get(4)?,
         address: row.get(5)?,
         capacity: row.get(6)?,
+        opening_hours: row.get(7)?,
+        threshold: row.get(8)?,
     })
 }
 
@@ -65,13 +78,13 @@ pub async fn list_sites(store: &Store) -> Result<Vec<SiteInTree>> {
         .map(|r| {
             Ok(SiteInTree {
                 site: site_from(r)?,
-                depth: r.get(7)?,
+                depth: r.get(9)?,
             })
         })
         .collect()
 }
 
-const SITE_BY_CODE: &str = "SELECT s.id, s.code, s.name, s.kind, p.code, s.address, s.capacity
+const SITE_BY_CODE: &str = "SELECT s.id, s.code, s.name, s.kind, p.code, s.address, s.capacity, s.opening_hours, s.threshold
     FROM sites s LEFT JOIN sites p ON p.id = s.parent_id WHERE s.code = $1";
 
 pub async fn find_site(store: &Store, code: &str) -> Result<Option<Site>> {
@@ -135,6 +148,8 @@ pub async fn insert_site(
         parent: parent.map(|p| p.code),
         address: site.address.clone(),
         capacity: site.capacity,
+        opening_hours: fangkong_domain::org::DEFAULT_OPENING_HOURS.to_owned(),
+        threshold: u32::from(fangkong_domain::org::DEFAULT_THRESHOLD),
     })
 }
 
@@ -180,4 +195,496 @@ pub async fn hall_size(store: &Store, site_id: Uuid) -> Result<HallSize> {
         units: row.get(0)?,
         windows: row.get(1)?,
     })
+}
+
+/// The ids of `root` and every site below it.
+pub async fn subtree(store: &Store, root: Uuid) -> Result<Vec<Uuid>> {
+    store
+        .query(
+            "WITH RECURSIVE tree (id) AS (
+                SELECT id FROM sites WHERE id = $1
+                UNION ALL
+                SELECT c.id FROM sites c JOIN tree t ON c.parent_id = t.id
+             ) SELECT id FROM tree",
+            &params![root],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// A site's editable details, already validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteDetails {
+    pub name: String,
+    pub address: String,
+    pub capacity: u32,
+    pub opening_hours: String,
+    pub threshold: u32,
+}
+
+/// Changes a site's details.
+pub async fn update_site(tx: &mut Tx, id: Uuid, d: &SiteDetails) -> Result<()> {
+    let n = tx
+        .execute(
+            "UPDATE sites SET name = $2, address = $3, capacity = $4, opening_hours = $5, threshold = $6 WHERE id = $1",
+            &params![id, d.name.as_str(), d.address.as_str(), d.capacity, d.opening_hours.as_str(), d.threshold],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+// ---- checkpoints -----------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Checkpoint {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub is_main: bool,
+}
+
+pub async fn checkpoints(store: &Store, site: Uuid) -> Result<Vec<Checkpoint>> {
+    store
+        .query(
+            "SELECT id, code, name, is_main FROM checkpoints WHERE site_id = $1 ORDER BY is_main DESC, code",
+            &params![site],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Checkpoint {
+                id: r.get(0)?,
+                code: r.get(1)?,
+                name: r.get(2)?,
+                is_main: r.get(3)?,
+            })
+        })
+        .collect()
+}
+
+/// Adds a checkpoint; a new main entrance takes the mark from the old one.
+pub async fn insert_checkpoint(
+    tx: &mut Tx,
+    id: Uuid,
+    site: Uuid,
+    cp: &NewCheckpoint,
+    now: OffsetDateTime,
+) -> Result<()> {
+    if cp.is_main {
+        tx.execute(
+            "UPDATE checkpoints SET is_main = $2 WHERE site_id = $1",
+            &params![site, false],
+        )
+        .await?;
+    }
+    tx.execute(
+        "INSERT INTO checkpoints (id, site_id, code, name, is_main, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        &params![id, site, cp.code.as_str(), cp.name.as_str(), cp.is_main, now],
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Unique { .. } => {
+            StoreError::Invalid(FieldError::new("code", "checkpoint.code.taken"))
+        }
+        other => other,
+    })?;
+    Ok(())
+}
+
+// ---- units -----------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Unit {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub is_bureau: bool,
+    pub windows: Vec<u32>,
+}
+
+pub async fn units(store: &Store, site: Uuid) -> Result<Vec<Unit>> {
+    let mut units: Vec<Unit> = store
+        .query(
+            "SELECT id, code, name, is_bureau FROM units WHERE site_id = $1 ORDER BY is_bureau DESC, code",
+            &params![site],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Unit {
+                id: r.get(0)?,
+                code: r.get(1)?,
+                name: r.get(2)?,
+                is_bureau: r.get(3)?,
+                windows: Vec::new(),
+            })
+        })
+        .collect::<Result<_>>()?;
+    for r in store
+        .query(
+            "SELECT unit_id, number FROM windows WHERE site_id = $1 ORDER BY number",
+            &params![site],
+        )
+        .await?
+    {
+        let unit: Uuid = r.get(0)?;
+        if let Some(u) = units.iter_mut().find(|u| u.id == unit) {
+            u.windows.push(r.get(1)?);
+        }
+    }
+    Ok(units)
+}
+
+// ---- people ----------------------------------------------------------------------------
+
+/// A person to add, already validated.
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    pub site: Uuid,
+    pub unit: Option<Uuid>,
+    pub kind: PersonKind,
+    pub job: String,
+    pub name: PersonName,
+    pub phone: Option<Phone>,
+    pub id_number: Option<IdNumber>,
+}
+
+/// Field labels bound into ciphertexts and lookup hashes.
+pub const NAME: &str = "people.name";
+pub const PHONE: &str = "people.phone";
+pub const ID_NUMBER: &str = "people.id_number";
+
+/// The lookup hash of a phone number (to find a person by it).
+pub fn phone_lookup(vault: &Vault, phone: &Phone) -> Vec<u8> {
+    vault.lookup(PHONE, phone.as_str())
+}
+
+pub async fn insert_person(
+    tx: &mut Tx,
+    vault: &Vault,
+    id: Uuid,
+    p: &NewPerson,
+    now: OffsetDateTime,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO people (id, site_id, unit_id, kind, job, name_enc, phone_enc, phone_mac, id_number_enc, id_number_mac, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+        &params![
+            id,
+            p.site,
+            p.unit,
+            p.kind.as_str(),
+            p.job.as_str(),
+            vault.seal(NAME, id, p.name.as_str()),
+            p.phone.as_ref().map(|x| vault.seal(PHONE, id, x.as_str())),
+            p.phone.as_ref().map(|x| phone_lookup(vault, x)),
+            p.id_number.as_ref().map(|x| vault.seal(ID_NUMBER, id, x.as_str())),
+            p.id_number.as_ref().map(|x| vault.lookup(ID_NUMBER, x.as_str())),
+            now
+        ],
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Unique { .. } => {
+            StoreError::Invalid(FieldError::new("id_number", "person.id_number.taken"))
+        }
+        other => other,
+    })?;
+    Ok(())
+}
+
+/// A person with personal fields masked.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Person {
+    pub id: Uuid,
+    pub site_id: Uuid,
+    pub site_code: String,
+    pub unit: Option<String>,
+    pub kind: PersonKind,
+    pub job: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub id_number: Option<String>,
+}
+
+const PERSON: &str = "SELECT p.id, p.site_id, s.code, u.name, p.kind, p.job, p.name_enc, p.phone_enc, p.id_number_enc
+    FROM people p JOIN sites s ON s.id = p.site_id LEFT JOIN units u ON u.id = p.unit_id";
+
+fn person_from(vault: &Vault, row: &Row) -> Result<Person> {
+    let id: Uuid = row.get(0)?;
+    let kind: String = row.get(4)?;
+    let open = |i: usize, field: &str| -> Result<Option<String>> {
+        let sealed: Option<Vec<u8>> = row.get(i)?;
+        sealed.map(|b| vault.open(field, id, &b)).transpose()
+    };
+    Ok(Person {
+        id,
+        site_id: row.get(1)?,
+        site_code: row.get(2)?,
+        unit: row.get(3)?,
+        kind: PersonKind::parse(&kind)
+            .map_err(|_| StoreError::Decode(format!("person kind {kind}")))?,
+        job: row.get(5)?,
+        name: mask_name(&open(6, NAME)?.unwrap_or_default()),
+        phone: open(7, PHONE)?.map(|p| mask_phone(&p)),
+        id_number: open(8, ID_NUMBER)?.map(|n| mask_id_number(&n)),
+    })
+}
+
+/// People of one site, masked, in the order they were added.
+pub async fn people(store: &Store, vault: &Vault, site: Uuid) -> Result<Vec<Person>> {
+    store
+        .query(
+            &format!("{PERSON} WHERE p.site_id = $1 ORDER BY p.id"),
+            &params![site],
+        )
+        .await?
+        .iter()
+        .map(|r| person_from(vault, r))
+        .collect()
+}
+
+pub async fn find_person(store: &Store, vault: &Vault, id: Uuid) -> Result<Option<Person>> {
+    store
+        .query_opt(&format!("{PERSON} WHERE p.id = $1"), &params![id])
+        .await?
+        .as_ref()
+        .map(|r| person_from(vault, r))
+        .transpose()
+}
+
+/// A personal field that can be revealed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonalField {
+    Name,
+    Phone,
+    IdNumber,
+}
+
+impl PersonalField {
+    pub const ALL: [PersonalField; 3] =
+        [PersonalField::Name, PersonalField::Phone, PersonalField::IdNumber];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PersonalField::Name => "name",
+            PersonalField::Phone => "phone",
+            PersonalField::IdNumber => "id_number",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PersonalField> {
+        PersonalField::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+/// The plain value of one personal field (`None` when the person has none). Callers
+/// check permission and write the audit entry.
+pub async fn reveal(
+    store: &Store,
+    vault: &Vault,
+    id: Uuid,
+    field: PersonalField,
+) -> Result<Option<String>> {
+    let (column, label) = match field {
+        PersonalField::Name => ("name_enc", NAME),
+        PersonalField::Phone => ("phone_enc", PHONE),
+        PersonalField::IdNumber => ("id_number_enc", ID_NUMBER),
+    };
+    let row = store
+        .query_one(
+            &format!("SELECT {column} FROM people WHERE id = $1"),
+            &params![id],
+        )
+        .await?;
+    let sealed: Option<Vec<u8>> = row.get(0)?;
+    sealed.map(|b| vault.open(label, id, &b)).transpose()
+}
+
+/// People whose phone number is `phone` (exact match through the lookup hash).
+pub async fn people_by_phone(store: &Store, vault: &Vault, phone: &Phone) -> Result<Vec<Person>> {
+    store
+        .query(
+            &format!("{PERSON} WHERE p.phone_mac = $1 ORDER BY p.id"),
+            &params![phone_lookup(vault, phone)],
+        )
+        .await?
+        .iter()
+        .map(|r| person_from(vault, r))
+        .collect()
+}
+
+// ---- working groups --------------------------------------------------------------------
+
+/// A group member as shown (name masked).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Member {
+    pub person: Uuid,
+    pub name: String,
+    pub position: Position,
+}
+
+/// The leadership group or a working group of one site.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Group {
+    pub id: Uuid,
+    pub kind: GroupKind,
+    pub duties: String,
+    pub members: Vec<Member>,
+}
+
+/// Creates the six groups of a site with the plan's duties, where missing.
+pub async fn ensure_groups(
+    tx: &mut Tx,
+    ids: &dyn IdSource,
+    site: Uuid,
+    now: OffsetDateTime,
+) -> Result<()> {
+    for kind in GroupKind::ALL {
+        let exists = tx
+            .query_opt(
+                "SELECT 1 FROM org_groups WHERE site_id = $1 AND kind = $2",
+                &params![site, kind.as_str()],
+            )
+            .await?
+            .is_some();
+        if !exists {
+            tx.execute(
+                "INSERT INTO org_groups (id, site_id, kind, duties, updated_at) VALUES ($1, $2, $3, $4, $5)",
+                &params![ids.new_id(), site, kind.as_str(), kind.default_duties(), now],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// A site's groups in the plan's order, members by position.
+pub async fn groups(store: &Store, vault: &Vault, site: Uuid) -> Result<Vec<Group>> {
+    let mut groups: Vec<Group> = store
+        .query(
+            "SELECT id, kind, duties FROM org_groups WHERE site_id = $1",
+            &params![site],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            let kind: String = r.get(1)?;
+            Ok(Group {
+                id: r.get(0)?,
+                kind: GroupKind::parse(&kind)
+                    .map_err(|_| StoreError::Decode(format!("group kind {kind}")))?,
+                duties: r.get(2)?,
+                members: Vec::new(),
+            })
+        })
+        .collect::<Result<_>>()?;
+    groups.sort_by_key(|g| GroupKind::ALL.iter().position(|k| *k == g.kind));
+    for r in store
+        .query(
+            "SELECT m.group_id, m.person_id, m.position, p.name_enc FROM group_members m
+             JOIN org_groups g ON g.id = m.group_id JOIN people p ON p.id = m.person_id
+             WHERE g.site_id = $1",
+            &params![site],
+        )
+        .await?
+    {
+        let (group, person): (Uuid, Uuid) = (r.get(0)?, r.get(1)?);
+        let position: String = r.get(2)?;
+        let sealed: Vec<u8> = r.get(3)?;
+        let Some(g) = groups.iter_mut().find(|g| g.id == group) else {
+            continue;
+        };
+        g.members.push(Member {
+            person,
+            name: mask_name(&vault.open(NAME, person, &sealed)?),
+            position: Position::parse_for(&position, g.kind)
+                .map_err(|_| StoreError::Decode(format!("position {position}")))?,
+        });
+    }
+    for g in &mut groups {
+        g.members.sort_by_key(|m| (m.position, m.person));
+    }
+    Ok(groups)
+}
+
+pub async fn set_duties(
+    tx: &mut Tx,
+    site: Uuid,
+    kind: GroupKind,
+    duties: &str,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let n = tx
+        .execute(
+            "UPDATE org_groups SET duties = $3, updated_at = $4 WHERE site_id = $1 AND kind = $2",
+            &params![site, kind.as_str(), duties, now],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Puts a person of the same site into a group (or changes their position).
+pub async fn set_member(
+    tx: &mut Tx,
+    site: Uuid,
+    kind: GroupKind,
+    person: Uuid,
+    position: Position,
+) -> Result<()> {
+    let group: Uuid = tx
+        .query_opt(
+            "SELECT id FROM org_groups WHERE site_id = $1 AND kind = $2",
+            &params![site, kind.as_str()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .get(0)?;
+    let same_site = tx
+        .query_opt(
+            "SELECT 1 FROM people WHERE id = $1 AND site_id = $2",
+            &params![person, site],
+        )
+        .await?
+        .is_some();
+    if !same_site {
+        return Err(StoreError::Invalid(FieldError::new(
+            "person",
+            "group.person.unknown",
+        )));
+    }
+    tx.execute(
+        "DELETE FROM group_members WHERE group_id = $1 AND person_id = $2",
+        &params![group, person],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO group_members (group_id, person_id, position) VALUES ($1, $2, $3)",
+        &params![group, person, position.as_str()],
+    )
+    .await
+    .map(drop)
+}
+
+pub async fn remove_member(tx: &mut Tx, site: Uuid, kind: GroupKind, person: Uuid) -> Result<()> {
+    let n = tx
+        .execute(
+            "DELETE FROM group_members WHERE person_id = $3 AND group_id =
+                (SELECT id FROM org_groups WHERE site_id = $1 AND kind = $2)",
+            &params![site, kind.as_str(), person],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
 }

@@ -43,3 +43,10 @@ impl Stopwatch {
         self.0.elapsed().as_secs_f64()
     }
 }
+
+/// Bytes from the operating system's random source (session ids, tokens, keys, nonces).
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    rand::fill(&mut buf[..]);
+    buf
+}

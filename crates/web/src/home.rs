@@ -2,6 +2,7 @@
 //! panels, and friendly error pages in both languages.
 
 use crate::error::ApiError;
+use crate::access::Principal;
 use crate::i18n::{self, Locale};
 use crate::{AppState, VERSION};
 use askama::Template;
@@ -42,10 +43,40 @@ const NAV: &[NavEntry] = &[
         roles: EVERYONE,
     },
     NavEntry {
+        href: "/org",
+        key: "nav.org",
+        roles: STAFF,
+    },
+    NavEntry {
+        href: "/admin/users",
+        key: "nav.users",
+        roles: &[Role::Admin],
+    },
+    NavEntry {
+        href: "/audit",
+        key: "nav.audit",
+        roles: &[Role::Admin],
+    },
+    NavEntry {
         href: "/api/openapi.json",
         key: "nav.api",
         roles: &[Role::Admin, Role::Web],
     },
+];
+
+/// Every signed-in role.
+const STAFF: &[Role] = &[
+    Role::Admin,
+    Role::Leader,
+    Role::Support,
+    Role::Service,
+    Role::Web,
+    Role::Hotline,
+    Role::Procurement,
+    Role::Volunteer,
+    Role::Window,
+    Role::UnitAdmin,
+    Role::Upper,
 ];
 
 /// A navigation link as shown.
@@ -73,10 +104,14 @@ pub struct Shell {
     pub lang_href: String,
     pub other_tag: &'static str,
     pub version: &'static str,
+    /// The signed-in user's name, for the header.
+    pub user: Option<String>,
+    /// The CSRF token every form and htmx request on the page carries.
+    pub csrf: String,
 }
 
 impl Shell {
-    /// Until accounts exist every visitor is the public.
+    /// A page for the public (not signed in).
     pub fn new(locale: Locale, path: &str) -> Shell {
         let other = match locale {
             Locale::ZhCn => Locale::En,
@@ -88,7 +123,24 @@ impl Shell {
             lang_href: format!("/lang/{}?next={}", other.tag(), encode(path)),
             other_tag: other.tag(),
             version: VERSION,
+            user: None,
+            csrf: String::new(),
         }
+    }
+
+    /// A page for whoever is asking.
+    pub fn of(locale: Locale, path: &str, who: &Principal) -> Shell {
+        Shell {
+            nav: nav_for(who.role(), locale, path),
+            user: who.account.as_ref().map(|a| a.username.clone()),
+            csrf: who.csrf.clone(),
+            ..Shell::new(locale, path)
+        }
+    }
+
+    /// The `hx-headers` value that sends the CSRF token with htmx requests.
+    pub fn hx_headers(&self) -> String {
+        serde_json::json!({ (crate::access::CSRF_HEADER): self.csrf }).to_string()
     }
 
     pub fn t(&self, key: &str) -> &'static str {
@@ -96,8 +148,15 @@ impl Shell {
     }
 }
 
+/// A time as shown: Beijing time, to the minute.
+pub fn local_time(t: time::OffsetDateTime) -> String {
+    beijing(t)
+        .format(format_description!("[year]-[month]-[day] [hour]:[minute]"))
+        .unwrap_or_default()
+}
+
 /// Percent-encodes a path for a query value.
-fn encode(path: &str) -> String {
+pub fn encode(path: &str) -> String {
     path.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
@@ -108,7 +167,7 @@ fn encode(path: &str) -> String {
         .collect()
 }
 
-fn render(t: &impl Template) -> Response {
+pub fn render(t: &impl Template) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
@@ -138,23 +197,34 @@ struct HomePage {
     started: String,
 }
 
-async fn home(State(state): State<AppState>, locale: Locale) -> Response {
-    match home_page(&state, locale).await {
+#[derive(Template)]
+#[template(path = "welcome.html")]
+struct WelcomePage {
+    shell: Shell,
+}
+
+async fn home(State(state): State<AppState>, locale: Locale, who: Principal) -> Response {
+    if who.account.is_none() {
+        return render(&WelcomePage {
+            shell: Shell::new(locale, "/"),
+        });
+    }
+    match home_page(&state, locale, &who).await {
         Ok(page) => render(&page),
-        Err(e) => {
-            tracing::error!(error = %e, "home page");
-            error_page(locale, StatusCode::INTERNAL_SERVER_ERROR)
-        }
+        Err(e) => error_page(locale, e.status),
     }
 }
 
 async fn home_page(
     state: &AppState,
     locale: Locale,
-) -> Result<HomePage, fangkong_store::StoreError> {
+    who: &Principal,
+) -> Result<HomePage, ApiError> {
+    let scope = who.scope(&state.store).await?;
     let lines = org::list_sites(&state.store)
         .await?
         .into_iter()
+        .filter(|t| scope.covers(t.site.id))
         .map(|t| SiteLine {
             kind: locale.t(&format!("kind.{}", t.site.kind.as_str())),
             code: t.site.code,
@@ -166,7 +236,7 @@ async fn home_page(
     let count = sync::count_since(&state.store, beijing_day_start(state.clock.now())).await?;
     let format = format_description!("[year]-[month]-[day] [hour]:[minute]");
     Ok(HomePage {
-        shell: Shell::new(locale, "/"),
+        shell: Shell::of(locale, "/", who),
         sites: lines,
         count,
         unit: locale.t("panel.sync.count"),
@@ -224,7 +294,7 @@ async fn set_language(Path(tag): Path<String>, Query(q): Query<Next>) -> Respons
 
 /// Only a path on this site: never an open redirect (`//host`, `/\\host`, or characters
 /// a browser strips, such as a tab in `/\t/host`).
-fn is_local_path(next: &str) -> bool {
+pub fn is_local_path(next: &str) -> bool {
     next.starts_with('/')
         && !next.starts_with("//")
         && next
@@ -242,11 +312,16 @@ struct ErrorPage {
     body: &'static str,
 }
 
-fn error_page(locale: Locale, status: StatusCode) -> Response {
-    let (title, body) = if status == StatusCode::NOT_FOUND {
-        ("error.404.title", "error.404.body")
-    } else {
-        ("error.500.title", "error.500.body")
+/// A friendly page for a failed request, in the user's language.
+pub fn error_page(locale: Locale, status: StatusCode) -> Response {
+    let (title, body) = match status {
+        StatusCode::NOT_FOUND => ("error.404.title", "error.404.body"),
+        StatusCode::FORBIDDEN => ("error.403.title", "error.403.body"),
+        StatusCode::UNAUTHORIZED => ("error.401.title", "error.401.body"),
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => {
+            ("error.400.title", "error.400.body")
+        }
+        _ => ("error.500.title", "error.500.body"),
     };
     let page = ErrorPage {
         shell: Shell::new(locale, ""),

@@ -5,7 +5,10 @@
 //! Requests flow one way: parse into domain types here, decide in the domain, persist
 //! in the store, answer.
 
+pub mod access;
 pub mod assets;
+pub mod audit;
+pub mod auth;
 pub mod error;
 pub mod home;
 pub mod i18n;
@@ -13,8 +16,10 @@ pub mod idempotency;
 pub mod live;
 pub mod ops;
 pub mod org;
+pub mod org_pages;
 pub mod sync;
 pub mod telemetry;
+pub mod users;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -46,6 +51,10 @@ pub struct AppState {
     pub live: live::Hub,
     /// Turns `true` when the server begins to shut down, so live streams end.
     pub shutdown: watch::Receiver<bool>,
+    /// Keys for personal fields.
+    pub vault: fangkong_store::privacy::Vault,
+    pub auth: access::AuthSettings,
+    pub setup: access::SetupState,
 }
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -59,7 +68,9 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
     ),
     tags(
         (name = "ops", description = "Health and operations"),
-        (name = "org", description = "Sites of the district"),
+        (name = "org", description = "Sites, checkpoints, working groups and people of the district"),
+        (name = "auth", description = "API tokens and accounts. Send `Authorization: Bearer <token>`."),
+        (name = "audit", description = "The hash-chained audit log"),
         (name = "sync", description = "Records forwarded between sites")
     )
 )]
@@ -70,6 +81,9 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(ops::api())
         .merge(org::router())
+        .merge(auth::api())
+        .merge(users::api())
+        .merge(audit::api())
         .merge(sync::router())
         .split_for_parts()
 }
@@ -93,6 +107,14 @@ pub fn app(state: AppState) -> Router {
         .merge(home::router())
         .merge(live::router())
         .merge(assets::router())
+        .merge(auth::router())
+        .merge(users::router())
+        .merge(audit::router())
+        .merge(org_pages::router())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::guard,
+        ))
         .fallback(home::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(home::panic_page))

@@ -1,0 +1,198 @@
+//! The audit log: append-only, hash-chained (see `fangkong_domain::audit`).
+//!
+//! An entry is appended inside the transaction of the change it records, so a change and
+//! its audit entry commit together or not at all. Appends take the chain's head row,
+//! which serialises them on both stores.
+
+use crate::{Result, Row, Store, StoreError, Tx, params};
+use fangkong_domain::audit::{self, Break, Entry, Outcome};
+use fangkong_domain::clock::unix_millis;
+use time::OffsetDateTime;
+
+/// What the caller knows about an audited event; the log adds the time and the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record<'a> {
+    pub actor: &'a str,
+    pub addr: &'a str,
+    pub action: &'a str,
+    pub target: String,
+    pub site: &'a str,
+    pub outcome: Outcome,
+    pub detail: serde_json::Value,
+}
+
+/// Appends one entry in `tx`; returns its sequence number.
+pub async fn append(tx: &mut Tx, at: OffsetDateTime, record: &Record<'_>) -> Result<i64> {
+    let head = tx
+        .query_one(
+            "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+            &[],
+        )
+        .await?;
+    let (seq, prev): (i64, String) = (head.get(0)?, head.get(1)?);
+    let entry = Entry {
+        seq,
+        at: unix_millis(at),
+        actor: record.actor.to_owned(),
+        action: record.action.to_owned(),
+        target: record.target.clone(),
+        site: record.site.to_owned(),
+        addr: record.addr.to_owned(),
+        outcome: record.outcome,
+        detail: record.detail.to_string(),
+    };
+    let hash = entry.hash(&prev);
+    tx.execute(
+        "INSERT INTO audit_log (seq, at, actor, action, target, site, addr, outcome, detail, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        &params![
+            seq,
+            entry.at,
+            entry.actor,
+            entry.action,
+            entry.target,
+            entry.site,
+            entry.addr,
+            entry.outcome.as_str(),
+            entry.detail,
+            hash.as_str()
+        ],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE audit_head SET hash = $1 WHERE id = 1",
+        &params![hash],
+    )
+    .await?;
+    Ok(seq)
+}
+
+/// Appends one entry in its own transaction (failed sign-ins, reveals).
+pub async fn append_now(store: &Store, at: OffsetDateTime, record: &Record<'_>) -> Result<i64> {
+    let mut tx = store.begin().await?;
+    let seq = append(&mut tx, at, record).await?;
+    tx.commit().await?;
+    Ok(seq)
+}
+
+/// A stored entry with its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub entry: Entry,
+    pub hash: String,
+}
+
+const COLUMNS: &str = "seq, at, actor, action, target, site, addr, outcome, detail, hash";
+
+fn stored_from(row: &Row) -> Result<Stored> {
+    let outcome: String = row.get(7)?;
+    Ok(Stored {
+        entry: Entry {
+            seq: row.get(0)?,
+            at: row.get(1)?,
+            actor: row.get(2)?,
+            action: row.get(3)?,
+            target: row.get(4)?,
+            site: row.get(5)?,
+            addr: row.get(6)?,
+            outcome: Outcome::parse(&outcome)
+                .ok_or_else(|| StoreError::Decode(format!("audit outcome {outcome}")))?,
+            detail: row.get(8)?,
+        },
+        hash: row.get(9)?,
+    })
+}
+
+/// Filters for the audit page; empty fields match everything.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub actor: Option<String>,
+    /// Matches actions starting with this text (`auth.` for every sign-in event).
+    pub action: Option<String>,
+    pub site: Option<String>,
+    pub outcome: Option<Outcome>,
+    pub from: Option<OffsetDateTime>,
+    pub until: Option<OffsetDateTime>,
+    /// Only entries with a smaller sequence number (paging backwards).
+    pub before: Option<i64>,
+}
+
+/// Newest first, at most `limit` entries.
+pub async fn list(store: &Store, f: &Filter, limit: u32) -> Result<Vec<Stored>> {
+    let rows = store
+        .query(
+            &format!(
+                "SELECT {COLUMNS} FROM audit_log
+                 WHERE ($1 = '' OR actor = $1)
+                   AND ($2 = '' OR action LIKE $2 || '%')
+                   AND ($3 = '' OR site = $3)
+                   AND ($4 = '' OR outcome = $4)
+                   AND at >= $5 AND at < $6 AND seq < $7
+                 ORDER BY seq DESC LIMIT $8"
+            ),
+            &params![
+                f.actor.clone().unwrap_or_default(),
+                f.action.clone().unwrap_or_default(),
+                f.site.clone().unwrap_or_default(),
+                f.outcome.map_or("", Outcome::as_str),
+                f.from.map_or(i64::MIN, unix_millis),
+                f.until.map_or(i64::MAX, unix_millis),
+                f.before.unwrap_or(i64::MAX),
+                i64::from(limit)
+            ],
+        )
+        .await?;
+    rows.iter().map(stored_from).collect()
+}
+
+/// The result of checking the whole chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every row links to the one before; `entries` rows checked, matching the head.
+    Intact { entries: i64 },
+    /// The first broken link.
+    Broken(Break),
+    /// The rows are intact but the head row names a later entry (rows cut off the end).
+    Truncated { head: i64, last: i64 },
+}
+
+/// Walks every entry in order, in pages, and compares the end with the head row.
+pub async fn verify(store: &Store) -> Result<Verdict> {
+    const PAGE: i64 = 5_000;
+    let mut prev = audit::GENESIS.to_owned();
+    let mut next = 1;
+    loop {
+        let rows = store
+            .query(
+                &format!(
+                    "SELECT {COLUMNS} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2"
+                ),
+                &params![next, PAGE],
+            )
+            .await?;
+        let page = rows.iter().map(stored_from).collect::<Result<Vec<_>>>()?;
+        let pairs = page.iter().map(|s| (&s.entry, s.hash.as_str()));
+        match audit::verify(pairs, next, &prev) {
+            Ok((last, hash)) => {
+                prev = hash;
+                next = last + 1;
+            }
+            Err(b) => return Ok(Verdict::Broken(b)),
+        }
+        if (page.len() as i64) < PAGE {
+            break;
+        }
+    }
+    let head = store
+        .query_one("SELECT seq, hash FROM audit_head WHERE id = 1", &[])
+        .await?;
+    let (head_seq, head_hash): (i64, String) = (head.get(0)?, head.get(1)?);
+    let last = next - 1;
+    if head_seq != last || head_hash != prev {
+        return Ok(Verdict::Truncated {
+            head: head_seq,
+            last,
+        });
+    }
+    Ok(Verdict::Intact { entries: last })
+}
