@@ -238,7 +238,7 @@ const DISTRICT_PEOPLE: &[PersonLine] = &[
     ("邱美玲", "健康检查志愿者", PersonKind::Volunteer, None, &[(G::Support, P::Member)]),
     ("方俊杰", "健康检查志愿者", PersonKind::Volunteer, None, &[]),
     ("詹晓红", "健康检查志愿者", PersonKind::Volunteer, None, &[]),
-    ("孙立新", "窗口工作人员", PersonKind::Staff, Some("SB"), &[]),
+    ("孙立新", "窗口工作人员", PersonKind::Staff, Some("RS"), &[]),
     ("马丽", "窗口工作人员", PersonKind::Staff, Some("BDC"), &[]),
     ("周建国", "窗口工作人员", PersonKind::Staff, Some("GA"), &[]),
 ];

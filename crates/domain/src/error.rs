@@ -17,6 +17,12 @@ impl FieldError {
     pub const fn new(field: &'static str, code: &'static str) -> Self {
         Self { field, code }
     }
+
+    /// The same error reported at another field (a form that names its fields
+    /// differently from the rule).
+    pub const fn at(self, field: &'static str) -> Self {
+        Self { field, ..self }
+    }
 }
 
 impl fmt::Display for FieldError {

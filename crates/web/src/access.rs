@@ -342,6 +342,10 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         return next.run(req).await;
     };
     let Some(permission) = permission_for(req.method(), &routed) else {
+        if ROUTES.iter().any(|(_, p, _)| *p == routed) {
+            // A known address with a method it does not take: the router answers 405.
+            return next.run(req).await;
+        }
         tracing::error!(method = %req.method(), route = routed, "route has no declared permission; refused");
         return refuse(&path, locale, StatusCode::FORBIDDEN, "forbidden");
     };

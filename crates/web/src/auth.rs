@@ -277,7 +277,7 @@ async fn setup_submit(
     }
     let code = SiteCode::parse(&form.site_code);
     let name = Name::parse(&form.site_name, "site_name")
-        .map_err(|e| FieldError::new("site_name", e.code));
+        .map_err(|e| e.at("site_name"));
     let capacity = form
         .capacity
         .trim()
@@ -288,7 +288,7 @@ async fn setup_submit(
     let mut errors: Vec<FieldError> = [code.clone().err(), name.clone().err(), capacity.err(), username.clone().err()]
         .into_iter()
         .flatten()
-        .map(|e| if e.field == "code" { FieldError::new("site_code", e.code) } else { e })
+        .map(|e| if e.field == "code" { e.at("site_code") } else { e })
         .collect();
     let hash = match new_password_hash(&form.password, &form.confirm, username.as_deref().unwrap_or("")).await {
         Ok(h) => Some(h),

@@ -378,7 +378,7 @@ mod tests {
             .iter()
             .map(|n| n.href)
             .collect();
-        assert_eq!(admin, ["/", "/api/openapi.json"]);
+        assert_eq!(admin, ["/", "/org", "/admin/users", "/audit", "/api/openapi.json"]);
         for role in Role::ALL {
             assert!(
                 nav_for(role, Locale::ZhCn, "/")

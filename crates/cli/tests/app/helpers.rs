@@ -13,7 +13,15 @@ pub const NOW: OffsetDateTime = datetime!(2020-01-29 02:00 UTC);
 
 pub struct TestApp {
     pub base: String,
+    /// Sends the demo administrator's token with every request.
     pub client: reqwest::Client,
+    /// Sends no credentials: the public.
+    pub anon: reqwest::Client,
+    /// The demo accounts (one per role) with their passwords.
+    pub accounts: Vec<fangkong_store::demo::DemoAccount>,
+    /// An API token of the demo administrator, sent by the plain helpers.
+    pub admin_token: String,
+    pub data_dir: std::path::PathBuf,
     running: Option<Running>,
     _dir: tempfile::TempDir,
 }
@@ -41,33 +49,126 @@ impl TestApp {
     }
 
     async fn start(database: Database, dir: tempfile::TempDir) -> TestApp {
-        let settings = Settings {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            database,
-            log_json: false,
+        TestApp::start_with(database, dir, true, Arc::new(FixedClock::new(NOW))).await
+    }
+
+    /// An empty embedded store (no demo, no accounts): the setup page is all there is.
+    pub async fn empty() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::Sqlite {
+            data_dir: dir.path().join("data"),
         };
-        let clock = Arc::new(FixedClock::new(NOW));
+        TestApp::start_with(db, dir, false, Arc::new(FixedClock::new(NOW))).await
+    }
+
+    /// The demo on the embedded store with a clock the test moves.
+    pub async fn with_clock(clock: Arc<FixedClock>) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::Sqlite {
+            data_dir: dir.path().join("data"),
+        };
+        TestApp::start_with(db, dir, true, clock).await
+    }
+
+    async fn start_with(
+        database: Database,
+        dir: tempfile::TempDir,
+        demo: bool,
+        clock: Arc<FixedClock>,
+    ) -> TestApp {
+        let settings = Settings::new("127.0.0.1:0".parse().unwrap(), database);
+        let data_dir = dir.path().join("data");
         let ids = Arc::new(SequentialIds::new(1_580_263_200_000 + next() * 1_000_000));
-        let running = server::start(&settings, true, clock, ids).await.unwrap();
-        TestApp {
-            base: format!("http://{}", running.addr),
-            client: reqwest::Client::builder()
+        let mut running = server::start(&settings, demo, clock, ids).await.unwrap();
+        let accounts = std::mem::take(&mut running.demo_accounts);
+        let plain = || {
+            reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
-                .unwrap(),
+                .unwrap()
+        };
+        let mut app = TestApp {
+            base: format!("http://{}", running.addr),
+            client: plain(),
+            anon: plain(),
+            accounts,
+            admin_token: String::new(),
+            data_dir,
             running: Some(running),
             _dir: dir,
+        };
+        if demo {
+            app.admin_token = app.token_for("admin").await;
+            let mut headers = reqwest::header::HeaderMap::new();
+            headers.insert(
+                reqwest::header::AUTHORIZATION,
+                format!("Bearer {}", app.admin_token).parse().unwrap(),
+            );
+            app.client = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .default_headers(headers)
+                .build()
+                .unwrap();
         }
+        app
+    }
+
+    /// The demo password of `username`.
+    pub fn password(&self, username: &str) -> String {
+        self.accounts
+            .iter()
+            .find(|a| a.username == username)
+            .unwrap_or_else(|| panic!("no demo account {username}"))
+            .password
+            .clone()
+    }
+
+    /// A fresh API token for a demo account.
+    pub async fn token_for(&self, username: &str) -> String {
+        let body = serde_json::json!({"username": username, "password": self.password(username)});
+        let res = self
+            .anon
+            .post(self.url("/api/v1/auth/token"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        json(res, 201).await["token"].as_str().unwrap().to_owned()
+    }
+
+    /// GET with a token (`None`: as the public).
+    pub async fn get_as(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.anon.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// POST JSON with a token (`None`: as the public).
+    pub async fn post_as(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        token: Option<&str>,
+    ) -> reqwest::Response {
+        let mut req = self.anon.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
+    /// GET as the demo administrator.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
+    /// GET as the demo administrator, asking for a language.
     pub async fn get_in(&self, path: &str, lang: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))
@@ -83,7 +184,10 @@ impl TestApp {
         body: &serde_json::Value,
         key: Option<&str>,
     ) -> reqwest::Response {
-        let mut req = self.client.post(self.url(path)).json(body);
+        let mut req = self
+            .client
+            .post(self.url(path))
+            .json(body);
         if let Some(k) = key {
             req = req.header("idempotency-key", k);
         }

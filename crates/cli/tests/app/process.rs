@@ -90,7 +90,7 @@ fn migrate_applies_once_and_a_config_file_is_read() {
     std::fs::write(&conf, format!("data_dir = {:?}\n", data.to_str().unwrap())).unwrap();
     let first = run(&["migrate", "--config", conf.to_str().unwrap()]);
     assert!(first.status.success(), "{first:?}");
-    assert!(String::from_utf8_lossy(&first.stdout).contains("applied migrations [1]"));
+    assert!(String::from_utf8_lossy(&first.stdout).contains("applied migrations [1, 2]"));
     assert!(data.join("fangkong.db").exists());
     let again = run(&["migrate", "--config", conf.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("up to date"));
@@ -100,6 +100,21 @@ fn migrate_applies_once_and_a_config_file_is_read() {
 struct Server {
     child: Child,
     base: String,
+    /// An API token of the demo administrator (empty when the demo was not loaded now).
+    token: String,
+}
+
+/// A client that sends `token` with every request.
+fn authed(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
 }
 
 impl Server {
@@ -124,16 +139,41 @@ impl Server {
         if demo {
             cmd.arg("--demo");
         }
-        let child = cmd.spawn().unwrap();
-        let server = Server {
+        let mut child = cmd.spawn().unwrap();
+        // The demo accounts are printed once at start: read the administrator's password.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                if let ["admin", "admin", password] = words[..] {
+                    let _ = tx.send(password.to_owned());
+                }
+            }
+        });
+        let mut server = Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
+            token: String::new(),
         };
         let client = reqwest::Client::new();
-        for _ in 0..200 {
+        for _ in 0..400 {
             if let Ok(r) = client.get(format!("{}/healthz", server.base)).send().await
                 && r.status() == 200
             {
+                if demo {
+                    let password = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+                    let res = client
+                        .post(format!("{}/api/v1/auth/token", server.base))
+                        .json(&json!({"username": "admin", "password": password}))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(res.status(), 201);
+                    let body: serde_json::Value = res.json().await.unwrap();
+                    server.token = body["token"].as_str().unwrap().to_owned();
+                }
                 return server;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -158,7 +198,12 @@ impl Drop for Server {
 }
 
 /// Posts single events from `writers` clients until told to stop; returns acknowledged ids.
-async fn hammer(base: &str, writers: usize, stop: Arc<tokio::sync::Notify>) -> Vec<String> {
+async fn hammer(
+    base: &str,
+    token: &str,
+    writers: usize,
+    stop: Arc<tokio::sync::Notify>,
+) -> Vec<String> {
     let acked = Arc::new(Mutex::new(Vec::new()));
     let mut tasks = Vec::new();
     for w in 0..writers {
@@ -167,8 +212,8 @@ async fn hammer(base: &str, writers: usize, stop: Arc<tokio::sync::Notify>) -> V
             stop.clone(),
             format!("{base}/api/v1/sync/events"),
         );
+        let client = authed(token);
         tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::new();
             let sites = ["JD", "JD-QX", "JD-JJ", "JD-PD"];
             loop {
                 let e = event(sites[w % sites.len()]);
@@ -191,8 +236,8 @@ async fn hammer(base: &str, writers: usize, stop: Arc<tokio::sync::Notify>) -> V
     Arc::try_unwrap(acked).unwrap().into_inner().unwrap()
 }
 
-async fn all_present(base: &str, ids: &[String]) {
-    let client = reqwest::Client::new();
+async fn all_present(base: &str, token: &str, ids: &[String]) {
+    let client = authed(token);
     for id in ids {
         let r = client
             .get(format!("{base}/api/v1/sync/events/{id}"))
@@ -208,8 +253,8 @@ async fn kill_9_during_writes_loses_nothing_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), true).await;
     let stop = Arc::new(tokio::sync::Notify::new());
-    let base = server.base.clone();
-    let writes = tokio::spawn(hammer_owned(base, stop.clone()));
+    let (base, token) = (server.base.clone(), server.token.clone());
+    let writes = tokio::spawn(hammer_owned(base, token.clone(), stop.clone()));
     tokio::time::sleep(Duration::from_millis(1500)).await;
     server.signal("-KILL");
     let acked = writes.await.unwrap();
@@ -221,11 +266,11 @@ async fn kill_9_during_writes_loses_nothing_acknowledged() {
     );
 
     let again = Server::start(dir.path(), false).await;
-    all_present(&again.base, &acked).await;
+    all_present(&again.base, &token, &acked).await;
 }
 
-async fn hammer_owned(base: String, stop: Arc<tokio::sync::Notify>) -> Vec<String> {
-    hammer(&base, 16, stop).await
+async fn hammer_owned(base: String, token: String, stop: Arc<tokio::sync::Notify>) -> Vec<String> {
+    hammer(&base, &token, 16, stop).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -244,7 +289,8 @@ async fn sigterm_finishes_work_in_flight_then_exits_cleanly() {
     fails_with(&second, "another fangkong process is using");
 
     let stop = Arc::new(tokio::sync::Notify::new());
-    let writes = tokio::spawn(hammer_owned(server.base.clone(), stop.clone()));
+    let token = server.token.clone();
+    let writes = tokio::spawn(hammer_owned(server.base.clone(), token.clone(), stop.clone()));
     tokio::time::sleep(Duration::from_millis(800)).await;
     server.signal("-TERM");
     let status = server.child.wait().unwrap();
@@ -252,7 +298,7 @@ async fn sigterm_finishes_work_in_flight_then_exits_cleanly() {
     let acked = writes.await.unwrap();
     assert!(status.success(), "exit status {status:?}");
     let again = Server::start(dir.path(), false).await;
-    all_present(&again.base, &acked).await;
+    all_present(&again.base, &token, &acked).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -260,7 +306,8 @@ async fn an_online_backup_restores_to_identical_data() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     let server = Server::start(&a, true).await;
-    let client = reqwest::Client::new();
+    let token = server.token.clone();
+    let client = authed(&token);
     let batch = json!({"events": [event("JD"), event("JD-QX-01")]});
     let posted = client
         .post(format!("{}/api/v1/sync/events", server.base))
@@ -277,8 +324,8 @@ async fn an_online_backup_restores_to_identical_data() {
         .collect();
     let snapshot = |base: String| {
         let ids = ids.clone();
+        let c = authed(&token);
         async move {
-            let c = reqwest::Client::new();
             let sites = c
                 .get(format!("{base}/api/v1/sites"))
                 .send()
