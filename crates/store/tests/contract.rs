@@ -5,14 +5,25 @@
 //! printed reason, unless `FANGKONG_REQUIRE_POSTGRES=1` (set by CI) makes that a failure.
 
 use fangkong_domain::FieldError;
-use fangkong_domain::clock::{FixedClock, IdSource, SequentialIds};
-use fangkong_domain::org::{Name, NewSite, SiteCode, SiteKind};
+use fangkong_domain::access::Role;
+use fangkong_domain::audit::{Break, Outcome};
+use fangkong_domain::clock::{FixedClock, IdSource, SequentialIds, unix_millis};
+use fangkong_domain::demo::{DemoPerson, district};
+use fangkong_domain::org::{
+    GroupKind, Name, NewCheckpoint, NewSite, PersonKind, Position, SiteCode, SiteKind,
+};
+use fangkong_domain::privacy::{IdNumber, PersonName, Phone};
 use fangkong_domain::sync::{Event, validate};
+use fangkong_store::accounts::{self, NewUser};
+use fangkong_store::audit::{self, Filter, Record, Verdict};
 use fangkong_store::idempotency::{self, Prior};
+use fangkong_store::org::{NewPerson, PersonalField, SiteDetails};
 use fangkong_store::{Op, Store, StoreError, demo, migrate, org, params, sync};
+use std::collections::BTreeSet;
 use std::sync::Arc;
-use time::OffsetDateTime;
 use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
 
 const NOW: OffsetDateTime = datetime!(2020-01-29 08:00 UTC);
 
@@ -67,6 +78,11 @@ macro_rules! contract {
     };
 }
 
+/// The personal-data keys of the tests.
+fn vault() -> fangkong_store::privacy::Vault {
+    fangkong_store::privacy::Vault::from_master(&[42u8; 32])
+}
+
 fn ids() -> Arc<SequentialIds> {
     Arc::new(SequentialIds::new(1_580_284_800_000 + uniq() * 1000))
 }
@@ -84,7 +100,12 @@ fn new_site(code: &str, kind: SiteKind, parent: Option<&str>) -> NewSite {
 
 async fn seeded(store: &Store) {
     let clock = FixedClock::new(NOW);
-    assert!(demo::seed(store, &clock, ids().as_ref()).await.unwrap());
+    assert!(
+        demo::seed(store, &vault(), &clock, ids().as_ref())
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 fn event(ids: &SequentialIds, site: &str, n: u64) -> Event {
@@ -189,7 +210,10 @@ async fn demo_tree(store: &Store) {
     seeded(store).await;
     let clock = FixedClock::new(NOW);
     assert!(
-        !demo::seed(store, &clock, ids().as_ref()).await.unwrap(),
+        demo::seed(store, &vault(), &clock, ids().as_ref())
+            .await
+            .unwrap()
+            .is_none(),
         "seeding twice"
     );
     let tree = org::list_sites(store).await.unwrap();
@@ -448,6 +472,1140 @@ async fn live_notices(store: &Store) {
     panic!("no live notice arrived");
 }
 contract!(live_notices_reach_subscribers, live_notices);
+
+// ---- helpers for accounts, the audit log and the organisation ---------------------------
+
+/// Asserts that a store call was refused as invalid input with `code`.
+#[track_caller]
+fn assert_invalid<T: std::fmt::Debug>(got: Result<T, StoreError>, code: &str) {
+    match got {
+        Err(StoreError::Invalid(FieldError { code: got, .. })) => assert_eq!(got, code),
+        other => panic!("expected {code}, got {other:?}"),
+    }
+}
+
+/// Runs one statement in its own unit of work (to damage stored rows on purpose).
+async fn exec(store: &Store, sql: &str, params: &[fangkong_store::Value]) -> u64 {
+    let mut tx = store.begin().await.unwrap();
+    let n = tx.execute(sql, params).await.unwrap();
+    tx.commit().await.unwrap();
+    n
+}
+
+/// The id of a stored site.
+async fn site_id(store: &Store, code: &str) -> Uuid {
+    org::find_site(store, code)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no site {code}"))
+        .id
+}
+
+/// Adds the district site `A` to an empty store, for accounts to belong to.
+async fn one_site(store: &Store, ids: &SequentialIds) -> Uuid {
+    let mut tx = store.begin().await.unwrap();
+    let site = org::insert_site(
+        &mut tx,
+        ids.new_id(),
+        &new_site("A", SiteKind::District, None),
+        NOW,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    site.id
+}
+
+/// Adds an account (which must change its password) in its own unit of work.
+async fn add_user(
+    store: &Store,
+    id: Uuid,
+    username: &str,
+    site: Uuid,
+    role: Role,
+    hash: &str,
+) -> Result<(), StoreError> {
+    let user = NewUser {
+        id,
+        username,
+        role,
+        site_id: site,
+        password_hash: hash,
+        must_change: true,
+    };
+    let mut tx = store.begin().await?;
+    accounts::insert_user(&mut tx, &user, NOW).await?;
+    tx.commit().await
+}
+
+/// Adds an API token in its own unit of work.
+async fn add_token(
+    store: &Store,
+    (id, user): (Uuid, Uuid),
+    secret: &str,
+    created: OffsetDateTime,
+    expires: OffsetDateTime,
+) {
+    let mut tx = store.begin().await.unwrap();
+    accounts::insert_token(&mut tx, id, user, secret, secret, created, expires)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// An audit record of `actor` doing `action` at `site`, from one address.
+fn record<'a>(actor: &'a str, action: &'a str, site: &'a str, outcome: Outcome) -> Record<'a> {
+    Record {
+        actor,
+        addr: "10.0.0.1",
+        action,
+        target: format!("site:{site}"),
+        site,
+        outcome,
+        detail: serde_json::json!({ "by": actor }),
+    }
+}
+
+/// `NOW` plus `n` minutes.
+fn minute(n: i64) -> OffsetDateTime {
+    NOW + Duration::minutes(n)
+}
+
+/// Appends entries 1 to 5, a minute apart: two in one unit of work, one by
+/// `append_now`.
+async fn five_entries(store: &Store) {
+    let mut tx = store.begin().await.unwrap();
+    let r = record("admin", "site.create", "JD", Outcome::Ok);
+    assert_eq!(audit::append(&mut tx, minute(0), &r).await.unwrap(), 1);
+    let r = record("admin", "site.update", "JD", Outcome::Ok);
+    assert_eq!(audit::append(&mut tx, minute(1), &r).await.unwrap(), 2);
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let r = record("bob", "auth.login", "JD", Outcome::Failed);
+    assert_eq!(audit::append(&mut tx, minute(2), &r).await.unwrap(), 3);
+    tx.commit().await.unwrap();
+    let r = record("admin", "auth.login", "JD", Outcome::Ok);
+    assert_eq!(audit::append_now(store, minute(3), &r).await.unwrap(), 4);
+    let mut tx = store.begin().await.unwrap();
+    let r = record("admin", "person.reveal", "JD-QX", Outcome::Denied);
+    assert_eq!(audit::append(&mut tx, minute(4), &r).await.unwrap(), 5);
+    tx.commit().await.unwrap();
+}
+
+/// The demo people of the site at `index` of the demo district, in the order seeded.
+fn demo_people(index: usize) -> Vec<DemoPerson> {
+    fangkong_domain::demo::people(&district()[index], index)
+}
+
+/// `138****5678`: a phone number with its middle four digits starred.
+fn masked_phone(phone: &str) -> String {
+    format!("{}****{}", &phone[..3], &phone[7..])
+}
+
+/// An 18-character ID number with all but its first 3 and last 4 characters starred.
+fn masked_id(id: &str) -> String {
+    format!("{}{}{}", &id[..3], "*".repeat(11), &id[14..])
+}
+
+/// A name's first character, then a star for each other character (at least one).
+fn masked_name(name: &str) -> String {
+    let mut chars = name.chars();
+    let first = chars.next().unwrap();
+    format!("{first}{}", "*".repeat(chars.count().max(1)))
+}
+
+/// Every TEXT and BLOB value stored in `table`, as raw bytes.
+async fn raw_values(store: &Store, table: &str) -> Vec<Vec<u8>> {
+    let rows = store
+        .query(&format!("SELECT * FROM {table}"), &[])
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for row in rows {
+        for i in 0..row.len() {
+            if let Ok(Some(bytes)) = row.get::<Option<Vec<u8>>>(i) {
+                out.push(bytes);
+            } else if let Ok(Some(text)) = row.get::<Option<String>>(i) {
+                out.push(text.into_bytes());
+            }
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Adds a checkpoint in its own unit of work.
+async fn add_checkpoint(
+    store: &Store,
+    ids: &SequentialIds,
+    site: Uuid,
+    code: &str,
+    is_main: bool,
+) -> Result<(), StoreError> {
+    let cp = NewCheckpoint {
+        code: SiteCode::parse(code).unwrap(),
+        name: Name::parse(&format!("{code} 门"), "name").unwrap(),
+        is_main,
+    };
+    let mut tx = store.begin().await?;
+    org::insert_checkpoint(&mut tx, ids.new_id(), site, &cp, NOW).await?;
+    tx.commit().await
+}
+
+/// A site's checkpoints as (code, is main), in the listed order.
+async fn checkpoint_marks(store: &Store, site: Uuid) -> Vec<(String, bool)> {
+    org::checkpoints(store, site)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.code, c.is_main))
+        .collect()
+}
+
+/// A site's group memberships as (group, person, position).
+async fn memberships(store: &Store, site: Uuid) -> BTreeSet<(&'static str, Uuid, Position)> {
+    org::groups(store, &vault(), site)
+        .await
+        .unwrap()
+        .iter()
+        .flat_map(|g| {
+            g.members
+                .iter()
+                .map(|m| (g.kind.as_str(), m.person, m.position))
+        })
+        .collect()
+}
+
+// ---- accounts --------------------------------------------------------------------------
+
+async fn users_and_passwords(store: &Store) {
+    let ids = ids();
+    let site = one_site(store, &ids).await;
+    assert!(!accounts::any_user(store).await.unwrap());
+    let hash = accounts::hash_password("揭东-防控-2020").unwrap();
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
+    assert!(accounts::verify_password(&hash, "揭东-防控-2020"));
+    assert!(!accounts::verify_password(&hash, "揭东-防控-2021"));
+
+    let id = ids.new_id();
+    add_user(store, id, "zhang-san", site, Role::Support, &hash)
+        .await
+        .unwrap();
+    assert!(accounts::any_user(store).await.unwrap());
+    let found = accounts::credentials(store, "zhang-san")
+        .await
+        .unwrap()
+        .unwrap();
+    let account = accounts::Account {
+        id,
+        username: "zhang-san".into(),
+        role: Role::Support,
+        site_id: site,
+        site_code: "A".into(),
+        must_change: true,
+    };
+    assert_eq!(found.account, account);
+    assert_eq!(found.password_hash, hash);
+    assert_eq!(accounts::find_user(store, id).await.unwrap(), Some(account));
+    assert!(
+        accounts::credentials(store, "nobody")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // A taken name is refused whatever the other fields; the refusal adds nothing.
+    assert_invalid(
+        add_user(store, ids.new_id(), "zhang-san", site, Role::Admin, "x").await,
+        "user.username.taken",
+    );
+    add_user(store, ids.new_id(), "li-si", site, Role::Window, "y")
+        .await
+        .unwrap();
+    let names: Vec<String> = accounts::list_users(store)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.username)
+        .collect();
+    assert_eq!(names, ["li-si", "zhang-san"]);
+}
+contract!(
+    accounts_are_found_by_name_and_names_are_unique,
+    users_and_passwords
+);
+
+async fn sessions(store: &Store) {
+    let ids = ids();
+    let site = one_site(store, &ids).await;
+    let (alice, bob) = (ids.new_id(), ids.new_id());
+    add_user(store, alice, "alice", site, Role::Admin, "h")
+        .await
+        .unwrap();
+    add_user(store, bob, "bob", site, Role::Window, "h")
+        .await
+        .unwrap();
+    let mut tx = store.begin().await.unwrap();
+    accounts::insert_session(&mut tx, "secret-a", alice, "csrf-a", NOW)
+        .await
+        .unwrap();
+    accounts::insert_session(&mut tx, "secret-b", bob, "csrf-b", NOW)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let find = async |secret: &str| accounts::find_session(store, secret).await.unwrap();
+    let a = find("secret-a").await.unwrap();
+    assert_eq!(
+        (a.account.id, a.account.username.as_str()),
+        (alice, "alice")
+    );
+    assert_eq!(a.csrf, "csrf-a");
+    assert_eq!((a.created_at, a.last_seen_at), (NOW, NOW));
+    assert_eq!(find("secret-b").await.unwrap().account.id, bob);
+    assert!(find("secret-c").await.is_none());
+    // Only hashes are stored: a copy of the table does not hold a usable secret.
+    let stored = raw_values(store, "sessions").await;
+    assert!(!stored.iter().any(|v| contains(v, b"secret-a")));
+
+    accounts::touch_session(store, "secret-a", minute(5))
+        .await
+        .unwrap();
+    let a = find("secret-a").await.unwrap();
+    assert_eq!((a.created_at, a.last_seen_at), (NOW, minute(5)));
+    assert_eq!(find("secret-b").await.unwrap().last_seen_at, NOW);
+
+    let mut tx = store.begin().await.unwrap();
+    accounts::delete_session(&mut tx, "secret-a").await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(find("secret-a").await.is_none());
+    assert!(find("secret-b").await.is_some());
+}
+contract!(sessions_are_found_by_secret_until_deleted, sessions);
+
+async fn tokens(store: &Store) {
+    let ids = ids();
+    let site = one_site(store, &ids).await;
+    let (alice, bob) = (ids.new_id(), ids.new_id());
+    add_user(store, alice, "alice", site, Role::Admin, "h")
+        .await
+        .unwrap();
+    add_user(store, bob, "bob", site, Role::Upper, "h")
+        .await
+        .unwrap();
+    let expiry = NOW + Duration::days(1);
+    let (old, mid, new, bobs) = (ids.new_id(), ids.new_id(), ids.new_id(), ids.new_id());
+    // Added out of order: the list is by creation time.
+    add_token(store, (mid, alice), "tok-mid", minute(1), expiry).await;
+    add_token(store, (new, alice), "tok-new", minute(2), expiry).await;
+    add_token(store, (old, alice), "tok-old", NOW, expiry).await;
+    add_token(store, (bobs, bob), "tok-bob", NOW, expiry).await;
+
+    let owner = async |secret: &str, at| {
+        accounts::token_account(store, secret, at)
+            .await
+            .unwrap()
+            .map(|a| a.id)
+    };
+    assert_eq!(owner("tok-old", NOW).await, Some(alice));
+    assert_eq!(owner("tok-bob", NOW).await, Some(bob));
+    assert_eq!(
+        owner("tok-old", expiry - Duration::MILLISECOND).await,
+        Some(alice)
+    );
+    assert_eq!(owner("tok-old", expiry).await, None, "expired");
+    assert_eq!(owner("tok-nope", NOW).await, None);
+
+    // Another user's token cannot be revoked.
+    let mut tx = store.begin().await.unwrap();
+    assert!(matches!(
+        accounts::revoke_token(&mut tx, bob, old, minute(3)).await,
+        Err(StoreError::NotFound)
+    ));
+    drop(tx);
+    assert_eq!(owner("tok-old", minute(4)).await, Some(alice));
+    let mut tx = store.begin().await.unwrap();
+    accounts::revoke_token(&mut tx, alice, old, minute(3))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(owner("tok-old", minute(4)).await, None, "revoked");
+    assert_eq!(owner("tok-mid", minute(4)).await, Some(alice));
+    let mut tx = store.begin().await.unwrap();
+    assert!(matches!(
+        accounts::revoke_token(&mut tx, alice, old, minute(5)).await,
+        Err(StoreError::NotFound)
+    ));
+    drop(tx);
+
+    let listed = accounts::list_tokens(store, alice).await.unwrap();
+    let summary: Vec<_> = listed
+        .iter()
+        .map(|t| (t.id, t.label.as_str(), t.created_at, t.revoked_at))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (new, "tok-new", minute(2), None),
+            (mid, "tok-mid", minute(1), None),
+            (old, "tok-old", NOW, Some(minute(3))),
+        ]
+    );
+    assert!(listed.iter().all(|t| t.expires_at == expiry));
+    let bob_tokens = accounts::list_tokens(store, bob).await.unwrap();
+    assert_eq!(bob_tokens.iter().map(|t| t.id).collect::<Vec<_>>(), [bobs]);
+}
+contract!(tokens_work_until_they_expire_or_are_revoked, tokens);
+
+async fn new_password(store: &Store) {
+    let ids = ids();
+    let site = one_site(store, &ids).await;
+    let (alice, bob) = (ids.new_id(), ids.new_id());
+    add_user(store, alice, "alice", site, Role::Admin, "old-hash")
+        .await
+        .unwrap();
+    add_user(store, bob, "bob", site, Role::Admin, "bob-hash")
+        .await
+        .unwrap();
+    let mut tx = store.begin().await.unwrap();
+    for (secret, user) in [("a1", alice), ("a2", alice), ("b1", bob)] {
+        accounts::insert_session(&mut tx, secret, user, "csrf", NOW)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let expiry = NOW + Duration::days(1);
+    let (t1, t2, t3) = (ids.new_id(), ids.new_id(), ids.new_id());
+    add_token(store, (t1, alice), "t1", NOW, expiry).await;
+    add_token(store, (t2, alice), "t2", minute(1), expiry).await;
+    add_token(store, (t3, bob), "t3", NOW, expiry).await;
+    let mut tx = store.begin().await.unwrap();
+    accounts::revoke_token(&mut tx, alice, t1, minute(2))
+        .await
+        .unwrap();
+    accounts::set_password(&mut tx, alice, "new-hash", false, minute(10))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let creds = accounts::credentials(store, "alice")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(creds.password_hash, "new-hash");
+    assert!(!creds.account.must_change);
+    for (secret, alive) in [("a1", false), ("a2", false), ("b1", true)] {
+        let found = accounts::find_session(store, secret).await.unwrap();
+        assert_eq!(found.is_some(), alive, "session {secret}");
+    }
+    let at = minute(11);
+    assert!(
+        accounts::token_account(store, "t2", at)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let bobs = accounts::token_account(store, "t3", at).await.unwrap();
+    assert_eq!(bobs.map(|a| a.id), Some(bob));
+    // A token revoked before keeps its own time.
+    let revoked: Vec<_> = accounts::list_tokens(store, alice)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.id, t.revoked_at))
+        .collect();
+    assert_eq!(revoked, [(t2, Some(minute(10))), (t1, Some(minute(2)))]);
+    let bob_creds = accounts::credentials(store, "bob").await.unwrap().unwrap();
+    assert_eq!(bob_creds.password_hash, "bob-hash");
+
+    let mut tx = store.begin().await.unwrap();
+    assert!(matches!(
+        accounts::set_password(&mut tx, Uuid::nil(), "x", false, NOW).await,
+        Err(StoreError::NotFound)
+    ));
+}
+contract!(
+    a_new_password_ends_the_accounts_sessions_and_tokens,
+    new_password
+);
+
+async fn login_failures(store: &Store) {
+    let mut tx = store.begin().await.unwrap();
+    for (name, addr, at) in [
+        ("alice", "10.0.0.1", minute(-10)),
+        ("alice", "10.0.0.2", minute(-5)),
+        ("alice", "10.0.0.1", NOW),
+        ("bob", "10.0.0.1", NOW),
+        ("carol", "10.0.0.9", NOW - Duration::days(2)),
+    ] {
+        accounts::record_failure(&mut tx, name, addr, at)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let count = async |name: &str, addr: &str, since| {
+        accounts::failures_since(store, name, addr, since)
+            .await
+            .unwrap()
+    };
+    let hour_ago = NOW - Duration::HOUR;
+    assert_eq!(count("alice", "10.0.0.1", hour_ago).await, (3, 3));
+    assert_eq!(count("alice", "10.0.0.2", hour_ago).await, (3, 1));
+    assert_eq!(count("bob", "10.0.0.3", hour_ago).await, (1, 0));
+    assert_eq!(count("carol", "10.0.0.9", hour_ago).await, (0, 0));
+    assert_eq!(
+        count("carol", "10.0.0.9", NOW - Duration::days(3)).await,
+        (1, 1)
+    );
+    // `since` counts failures at that instant and after.
+    assert_eq!(count("alice", "10.0.0.1", minute(-5)).await, (2, 2));
+    let later = NOW + Duration::MILLISECOND;
+    assert_eq!(count("alice", "10.0.0.1", later).await, (0, 0));
+
+    let mut tx = store.begin().await.unwrap();
+    accounts::clear_failures(&mut tx, "alice").await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(count("alice", "10.0.0.1", hour_ago).await, (0, 1));
+    assert_eq!(count("bob", "10.0.0.1", hour_ago).await, (1, 1));
+
+    let day_ago = NOW - Duration::DAY;
+    assert_eq!(accounts::purge_failures(store, day_ago).await.unwrap(), 1);
+    assert_eq!(accounts::purge_failures(store, day_ago).await.unwrap(), 0);
+    let long_ago = NOW - Duration::days(3);
+    assert_eq!(count("carol", "10.0.0.9", long_ago).await, (0, 0));
+    assert_eq!(count("bob", "10.0.0.1", long_ago).await, (1, 1));
+}
+contract!(failed_sign_ins_count_by_name_and_address, login_failures);
+
+// ---- audit log -------------------------------------------------------------------------
+
+async fn audit_chain(store: &Store) {
+    assert_eq!(
+        audit::verify(store).await.unwrap(),
+        Verdict::Intact { entries: 0 }
+    );
+    five_entries(store).await;
+    assert_eq!(
+        audit::verify(store).await.unwrap(),
+        Verdict::Intact { entries: 5 }
+    );
+    // A unit of work that appended and rolled back leaves the chain and its head alone.
+    let mut tx = store.begin().await.unwrap();
+    let r = record("admin", "site.delete", "JD", Outcome::Ok);
+    assert_eq!(audit::append(&mut tx, minute(5), &r).await.unwrap(), 6);
+    drop(tx);
+    assert_eq!(
+        audit::verify(store).await.unwrap(),
+        Verdict::Intact { entries: 5 }
+    );
+    let r = record("admin", "auth.logout", "JD", Outcome::Ok);
+    assert_eq!(audit::append_now(store, minute(5), &r).await.unwrap(), 6);
+    assert_eq!(
+        audit::verify(store).await.unwrap(),
+        Verdict::Intact { entries: 6 }
+    );
+
+    // Rows hold exactly what was hashed, each chained from the one before.
+    let all = audit::list(store, &Filter::default(), 100).await.unwrap();
+    let seqs: Vec<i64> = all.iter().map(|s| s.entry.seq).collect();
+    assert_eq!(seqs, [6, 5, 4, 3, 2, 1]);
+    let mut prev = fangkong_domain::audit::GENESIS.to_owned();
+    for s in all.iter().rev() {
+        assert_eq!(s.entry.hash(&prev), s.hash, "seq {}", s.entry.seq);
+        prev.clone_from(&s.hash);
+    }
+    let third = fangkong_domain::audit::Entry {
+        seq: 3,
+        at: unix_millis(minute(2)),
+        actor: "bob".into(),
+        action: "auth.login".into(),
+        target: "site:JD".into(),
+        site: "JD".into(),
+        addr: "10.0.0.1".into(),
+        outcome: Outcome::Failed,
+        detail: r#"{"by":"bob"}"#.into(),
+    };
+    assert_eq!(all[3].entry, third);
+
+    // An edited row breaks the chain at that row; putting it back mends it.
+    let n = exec(
+        store,
+        r#"UPDATE audit_log SET detail = '{"x":1}' WHERE seq = 2"#,
+        &[],
+    )
+    .await;
+    assert_eq!(n, 1);
+    assert_eq!(
+        audit::verify(store).await.unwrap(),
+        Verdict::Broken(Break::Altered { seq: 2 })
+    );
+    let original = all[4].entry.detail.clone();
+    let sql = "UPDATE audit_log SET detail = $1 WHERE seq = 2";
+    assert_eq!(exec(store, sql, &params![original]).await, 1);
+    assert_eq!(
+        audit::verify(store).await.unwrap(),
+        Verdict::Intact { entries: 6 }
+    );
+    // Rewriting the last row with a hash that matches it still disagrees with the head.
+    let mut forged = all[0].entry.clone();
+    forged.detail = r#"{"by":"nobody"}"#.into();
+    let hash = forged.hash(&all[1].hash);
+    let sql = "UPDATE audit_log SET detail = $1, hash = $2 WHERE seq = 6";
+    assert_eq!(exec(store, sql, &params![forged.detail, hash]).await, 1);
+    let verdict = audit::verify(store).await.unwrap();
+    assert!(!matches!(verdict, Verdict::Intact { .. }), "{verdict:?}");
+}
+contract!(the_audit_chain_verifies_and_finds_edits, audit_chain);
+
+async fn audit_filters(store: &Store) {
+    five_entries(store).await;
+    let r = record("admin", "auth.logout", "JD", Outcome::Ok);
+    audit::append_now(store, minute(5), &r).await.unwrap();
+    let seqs = async |f: Filter, limit: u32| -> Vec<i64> {
+        audit::list(store, &f, limit)
+            .await
+            .unwrap()
+            .iter()
+            .map(|s| s.entry.seq)
+            .collect()
+    };
+    let text = |s: &str| Some(s.to_owned());
+    assert_eq!(seqs(Filter::default(), 2).await, [6, 5]);
+    let by = |actor| Filter {
+        actor: text(actor),
+        ..Filter::default()
+    };
+    assert_eq!(seqs(by("bob"), 100).await, [3]);
+    assert_eq!(seqs(by("admin"), 100).await, [6, 5, 4, 2, 1]);
+    assert!(seqs(by("adm"), 100).await.is_empty(), "actor is exact");
+    let action = |prefix| Filter {
+        action: text(prefix),
+        ..Filter::default()
+    };
+    assert_eq!(seqs(action("auth."), 100).await, [6, 4, 3]);
+    assert_eq!(seqs(action("site."), 100).await, [2, 1]);
+    assert_eq!(seqs(action("auth.login"), 100).await, [4, 3]);
+    assert!(seqs(action("login"), 100).await.is_empty(), "a prefix");
+    let at = |site| Filter {
+        site: text(site),
+        ..Filter::default()
+    };
+    assert_eq!(seqs(at("JD-QX"), 100).await, [5]);
+    assert_eq!(seqs(at("JD"), 100).await, [6, 4, 3, 2, 1]);
+    let outcome = |o| Filter {
+        outcome: Some(o),
+        ..Filter::default()
+    };
+    assert_eq!(seqs(outcome(Outcome::Failed), 100).await, [3]);
+    assert_eq!(seqs(outcome(Outcome::Denied), 100).await, [5]);
+    assert_eq!(seqs(outcome(Outcome::Ok), 100).await, [6, 4, 2, 1]);
+    // `from` is inclusive, `until` exclusive.
+    let span = Filter {
+        from: Some(minute(1)),
+        until: Some(minute(3)),
+        ..Filter::default()
+    };
+    assert_eq!(seqs(span, 100).await, [3, 2]);
+    let before = |seq| Filter {
+        before: Some(seq),
+        ..Filter::default()
+    };
+    assert_eq!(seqs(before(4), 100).await, [3, 2, 1]);
+    assert_eq!(seqs(before(4), 1).await, [3]);
+    let combined = Filter {
+        actor: text("admin"),
+        before: Some(4),
+        ..Filter::default()
+    };
+    assert_eq!(seqs(combined, 100).await, [2, 1]);
+    let combined = Filter {
+        actor: text("admin"),
+        action: text("auth."),
+        outcome: Some(Outcome::Ok),
+        ..Filter::default()
+    };
+    assert_eq!(seqs(combined, 100).await, [6, 4]);
+}
+contract!(the_audit_log_filters_newest_first, audit_filters);
+
+async fn audit_deletions(store: &Store) {
+    five_entries(store).await;
+    assert_eq!(
+        exec(store, "DELETE FROM audit_log WHERE seq = 5", &[]).await,
+        1
+    );
+    assert_eq!(
+        audit::verify(store).await.unwrap(),
+        Verdict::Truncated { head: 5, last: 4 }
+    );
+    // Later entries do not hide the cut.
+    let r = record("admin", "auth.logout", "JD", Outcome::Ok);
+    assert_eq!(audit::append_now(store, minute(5), &r).await.unwrap(), 6);
+    assert_eq!(
+        audit::verify(store).await.unwrap(),
+        Verdict::Broken(Break::Gap {
+            expected: 5,
+            found: 6
+        })
+    );
+    assert_eq!(
+        exec(store, "DELETE FROM audit_log WHERE seq = 2", &[]).await,
+        1
+    );
+    assert_eq!(
+        audit::verify(store).await.unwrap(),
+        Verdict::Broken(Break::Gap {
+            expected: 2,
+            found: 3
+        })
+    );
+}
+contract!(deleted_audit_rows_are_found, audit_deletions);
+
+async fn audit_concurrent(store: &Store) {
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut seqs = Vec::new();
+            for _ in 0..10 {
+                let r = record("admin", "site.update", "JD", Outcome::Ok);
+                seqs.push(audit::append_now(&store, NOW, &r).await.unwrap());
+            }
+            seqs
+        }));
+    }
+    let mut seqs = Vec::new();
+    for t in tasks {
+        seqs.extend(t.await.unwrap());
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=80).collect::<Vec<i64>>());
+    assert_eq!(
+        audit::verify(store).await.unwrap(),
+        Verdict::Intact { entries: 80 }
+    );
+}
+contract!(concurrent_audit_appends_form_one_chain, audit_concurrent);
+
+// ---- people and personal fields --------------------------------------------------------
+
+async fn nothing_plain_at_rest(store: &Store) {
+    seeded(store).await;
+    let everyone: Vec<DemoPerson> = (0..district().len()).flat_map(demo_people).collect();
+    assert_eq!(everyone.len(), 19 + 12 * 3);
+    let n: i64 = store
+        .query_one("SELECT COUNT(*) FROM people", &[])
+        .await
+        .unwrap()
+        .get(0)
+        .unwrap();
+    assert_eq!(n, 55);
+    let mut stored = Vec::new();
+    for table in [
+        "people",
+        "group_members",
+        "org_groups",
+        "users",
+        "sites",
+        "units",
+        "checkpoints",
+        "audit_log",
+    ] {
+        stored.extend(raw_values(store, table).await);
+    }
+    // The scan does read the rows: jobs are plain text.
+    assert!(stored.iter().any(|v| contains(v, "局党组书记".as_bytes())));
+    for p in &everyone {
+        for plain in [p.phone.as_str(), p.id_number.as_str(), p.name.as_str()] {
+            assert!(
+                !stored.iter().any(|v| contains(v, plain.as_bytes())),
+                "a personal field of {:?} is stored in plain text",
+                p.name
+            );
+        }
+    }
+}
+contract!(
+    personal_fields_are_never_stored_plain,
+    nothing_plain_at_rest
+);
+
+async fn masked_and_revealed(store: &Store) {
+    seeded(store).await;
+    let vault = vault();
+    let jd = site_id(store, "JD").await;
+    let plan = demo_people(0);
+    let units = &district()[0].units;
+    let people = org::people(store, &vault, jd).await.unwrap();
+    assert_eq!(people.len(), plan.len());
+    for (person, p) in people.iter().zip(&plan) {
+        let (phone, id_number) = (p.phone.as_str(), p.id_number.as_str());
+        assert_eq!((person.site_id, person.site_code.as_str()), (jd, "JD"));
+        assert_eq!((person.kind, person.job.as_str()), (p.kind, p.job));
+        let unit = p
+            .unit
+            .as_ref()
+            .map(|c| units.iter().find(|u| &u.code == c).unwrap().name.as_str());
+        assert_eq!(person.unit.as_deref(), unit);
+        assert_eq!(person.name, masked_name(p.name.as_str()));
+        assert!(person.name.contains('*'));
+        assert_eq!(person.phone, Some(masked_phone(phone)));
+        assert!(person.phone.as_ref().unwrap().starts_with("138****"));
+        assert_eq!(person.id_number, Some(masked_id(id_number)));
+        assert_eq!(person.id_number.as_ref().unwrap().matches('*').count(), 11);
+        for (field, plain) in [
+            (PersonalField::Name, p.name.as_str()),
+            (PersonalField::Phone, phone),
+            (PersonalField::IdNumber, id_number),
+        ] {
+            let shown = org::reveal(store, &vault, person.id, field).await.unwrap();
+            assert_eq!(shown.as_deref(), Some(plain), "{field:?}");
+        }
+    }
+    assert!(matches!(
+        org::reveal(store, &vault, Uuid::nil(), PersonalField::Name).await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Found by phone through the lookup hash, however the number was typed.
+    let target = &people[5];
+    let typed = Phone::parse(&format!("+86 {}", plan[5].phone.as_str()), "phone").unwrap();
+    let found = org::people_by_phone(store, &vault, &typed).await.unwrap();
+    assert_eq!(found, std::slice::from_ref(target));
+    let unknown = Phone::parse("13900000000", "phone").unwrap();
+    assert!(
+        org::people_by_phone(store, &vault, &unknown)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        org::find_person(store, &vault, target.id).await.unwrap(),
+        Some(target.clone())
+    );
+
+    // Under another master key nothing opens and no lookup matches.
+    let other = fangkong_store::privacy::Vault::from_master(&[7u8; 32]);
+    assert!(
+        org::people_by_phone(store, &other, &typed)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        org::people(store, &other, jd).await,
+        Err(StoreError::Decode(_))
+    ));
+    assert!(matches!(
+        org::find_person(store, &other, target.id).await,
+        Err(StoreError::Decode(_))
+    ));
+    assert!(matches!(
+        org::reveal(store, &other, target.id, PersonalField::Phone).await,
+        Err(StoreError::Decode(_))
+    ));
+}
+contract!(
+    personal_fields_are_masked_revealed_and_found_by_phone,
+    masked_and_revealed
+);
+
+async fn id_numbers_unique(store: &Store) {
+    seeded(store).await;
+    let (ids, vault) = (ids(), vault());
+    let jd = site_id(store, "JD").await;
+    let newcomer = |id_number: Option<IdNumber>| NewPerson {
+        site: jd,
+        unit: None,
+        kind: PersonKind::Volunteer,
+        job: "健康检查志愿者".into(),
+        name: PersonName::parse("新来者", "name").unwrap(),
+        phone: None,
+        id_number,
+    };
+    // Taken here, or at another site: ID numbers are unique across the deployment.
+    for taken in [&demo_people(0)[0], &demo_people(2)[1]] {
+        let mut tx = store.begin().await.unwrap();
+        let p = newcomer(Some(taken.id_number.clone()));
+        assert_invalid(
+            org::insert_person(&mut tx, &vault, ids.new_id(), &p, NOW).await,
+            "person.id_number.taken",
+        );
+    }
+    // People without an ID number do not clash with each other.
+    let (a, b, c) = (ids.new_id(), ids.new_id(), ids.new_id());
+    let fresh = IdNumber::compose("445203", time::macros::date!(1990 - 05 - 05), 123).unwrap();
+    let mut tx = store.begin().await.unwrap();
+    for (id, number) in [(a, None), (b, None), (c, Some(fresh))] {
+        org::insert_person(&mut tx, &vault, id, &newcomer(number), NOW)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let people = org::people(store, &vault, jd).await.unwrap();
+    assert_eq!(people.len(), 19 + 3);
+    let added = org::find_person(store, &vault, a).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            added.name.as_str(),
+            added.phone,
+            added.id_number,
+            added.unit
+        ),
+        ("新**", None, None, None)
+    );
+    assert_eq!(people.last().unwrap().id, c, "in the order added");
+}
+contract!(an_id_number_belongs_to_one_person, id_numbers_unique);
+
+// ---- organisation ----------------------------------------------------------------------
+
+async fn subtrees(store: &Store) {
+    seeded(store).await;
+    let tree = org::list_sites(store).await.unwrap();
+    let codes = async |root: &str| -> Vec<String> {
+        let mut out: Vec<String> = org::subtree(store, site_id(store, root).await)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|id| {
+                tree.iter()
+                    .find(|t| t.site.id == id)
+                    .unwrap()
+                    .site
+                    .code
+                    .clone()
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let all: Vec<String> = tree.iter().map(|t| t.site.code.clone()).collect();
+    assert_eq!(codes("JD").await, all);
+    assert_eq!(all.len(), 13);
+    assert_eq!(codes("JD-QX").await, ["JD-QX", "JD-QX-01", "JD-QX-02"]);
+    assert_eq!(codes("JD-JJ").await, ["JD-JJ"]);
+    assert_eq!(codes("JD-QX-01").await, ["JD-QX-01"]);
+    assert!(org::subtree(store, Uuid::nil()).await.unwrap().is_empty());
+}
+contract!(a_subtree_is_a_site_and_everything_below, subtrees);
+
+async fn site_details(store: &Store) {
+    seeded(store).await;
+    let before = org::find_site(store, "JD-QX").await.unwrap().unwrap();
+    let jd = org::find_site(store, "JD").await.unwrap().unwrap();
+    assert_eq!(before.threshold, 373);
+    assert_eq!(
+        before.opening_hours,
+        fangkong_domain::org::DEFAULT_OPENING_HOURS
+    );
+    let details = SiteDetails {
+        name: "曲溪街道便民服务中心".into(),
+        address: "曲溪街道新址一楼".into(),
+        capacity: 77,
+        opening_hours: "09:00-12:00,14:00-17:00".into(),
+        threshold: 375,
+    };
+    let mut tx = store.begin().await.unwrap();
+    org::update_site(&mut tx, before.id, &details)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let after = org::find_site(store, "JD-QX").await.unwrap().unwrap();
+    let expected = org::Site {
+        name: details.name.clone(),
+        address: details.address.clone(),
+        capacity: 77,
+        opening_hours: details.opening_hours.clone(),
+        threshold: 375,
+        ..before.clone()
+    };
+    assert_eq!(after, expected);
+    assert_eq!(org::find_site(store, "JD").await.unwrap().unwrap(), jd);
+
+    let mut tx = store.begin().await.unwrap();
+    assert!(matches!(
+        org::update_site(&mut tx, Uuid::nil(), &details).await,
+        Err(StoreError::NotFound)
+    ));
+    drop(tx);
+    // The store itself refuses a threshold out of range.
+    let mut tx = store.begin().await.unwrap();
+    let hot = SiteDetails {
+        threshold: 500,
+        ..details
+    };
+    assert!(org::update_site(&mut tx, before.id, &hot).await.is_err());
+    drop(tx);
+    let kept = org::find_site(store, "JD-QX").await.unwrap().unwrap();
+    assert_eq!(kept, expected);
+}
+contract!(site_details_change_one_site, site_details);
+
+async fn checkpoints(store: &Store) {
+    seeded(store).await;
+    let ids = ids();
+    let (jd, qx) = (site_id(store, "JD").await, site_id(store, "JD-QX").await);
+    let marks = |list: &[(&str, bool)]| -> Vec<(String, bool)> {
+        list.iter().map(|&(c, m)| (c.to_owned(), m)).collect()
+    };
+    assert_eq!(checkpoint_marks(store, jd).await, marks(&[("MAIN", true)]));
+    add_checkpoint(store, &ids, jd, "EAST", false)
+        .await
+        .unwrap();
+    assert_eq!(
+        checkpoint_marks(store, jd).await,
+        marks(&[("MAIN", true), ("EAST", false)])
+    );
+    // A new main entrance takes the mark: one main per site.
+    add_checkpoint(store, &ids, jd, "NORTH", true)
+        .await
+        .unwrap();
+    let three = marks(&[("NORTH", true), ("EAST", false), ("MAIN", false)]);
+    assert_eq!(checkpoint_marks(store, jd).await, three);
+    let north = &org::checkpoints(store, jd).await.unwrap()[0];
+    assert_eq!(north.name, "NORTH 门");
+    // A repeated code is refused, and the refused unit of work keeps the old mark.
+    assert_invalid(
+        add_checkpoint(store, &ids, jd, "EAST", true).await,
+        "checkpoint.code.taken",
+    );
+    assert_eq!(checkpoint_marks(store, jd).await, three);
+    // Codes and the main mark are per site.
+    add_checkpoint(store, &ids, qx, "EAST", true).await.unwrap();
+    assert_eq!(
+        checkpoint_marks(store, qx).await,
+        marks(&[("EAST", true), ("MAIN", false)])
+    );
+    assert_eq!(checkpoint_marks(store, jd).await, three);
+}
+contract!(checkpoints_have_one_main_entrance_per_site, checkpoints);
+
+async fn working_groups(store: &Store) {
+    seeded(store).await;
+    let vault = vault();
+    let (jd, qx) = (site_id(store, "JD").await, site_id(store, "JD-QX").await);
+    let people = org::people(store, &vault, jd).await.unwrap();
+    let groups = org::groups(store, &vault, jd).await.unwrap();
+    let kinds: Vec<GroupKind> = groups.iter().map(|g| g.kind).collect();
+    assert_eq!(kinds, GroupKind::ALL);
+    for g in &groups {
+        assert_eq!(g.duties, g.kind.default_duties(), "{:?}", g.kind);
+    }
+    let leaders = &groups[0].members;
+    let positions: Vec<Position> = leaders.iter().map(|m| m.position).collect();
+    use Position::{Deputy, ExecutiveDeputy, Head, Member};
+    assert_eq!(positions, [Head, ExecutiveDeputy, Deputy, Deputy, Deputy]);
+    assert_eq!(
+        (leaders[0].person, leaders[0].name.as_str()),
+        (people[0].id, "陈**")
+    );
+    assert_eq!(leaders[1].person, people[1].id);
+    // Every membership of the plan is stored, and no other.
+    let planned: BTreeSet<_> = demo_people(0)
+        .iter()
+        .zip(&people)
+        .flat_map(|(p, stored)| {
+            p.groups
+                .iter()
+                .map(|&(g, pos)| (g.as_str(), stored.id, pos))
+        })
+        .collect();
+    assert_eq!(memberships(store, jd).await, planned);
+
+    // Only people of the site may join its groups.
+    let outsider = org::people(store, &vault, qx).await.unwrap()[0].id;
+    for person in [outsider, Uuid::nil()] {
+        let mut tx = store.begin().await.unwrap();
+        assert_invalid(
+            org::set_member(&mut tx, jd, GroupKind::Support, person, Member).await,
+            "group.person.unknown",
+        );
+    }
+    assert_eq!(memberships(store, jd).await, planned);
+
+    // Join, change position (listed once), leave.
+    let newcomer = people[14].id;
+    for position in [Member, Deputy] {
+        let mut tx = store.begin().await.unwrap();
+        org::set_member(&mut tx, jd, GroupKind::Web, newcomer, position)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let mut expected = planned.clone();
+        expected.insert(("web", newcomer, position));
+        assert_eq!(memberships(store, jd).await, expected);
+    }
+    let mut tx = store.begin().await.unwrap();
+    org::remove_member(&mut tx, jd, GroupKind::Web, newcomer)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(memberships(store, jd).await, planned);
+    let mut tx = store.begin().await.unwrap();
+    assert!(matches!(
+        org::remove_member(&mut tx, jd, GroupKind::Web, newcomer).await,
+        Err(StoreError::NotFound)
+    ));
+    drop(tx);
+    // Leaving one group keeps the person's other memberships.
+    let support_head = people[2].id;
+    let mut tx = store.begin().await.unwrap();
+    org::remove_member(&mut tx, jd, GroupKind::Support, support_head)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut expected = planned.clone();
+    assert!(expected.remove(&("support", support_head, Head)));
+    assert_eq!(memberships(store, jd).await, expected);
+
+    // Duties change for one group of one site.
+    let mut tx = store.begin().await.unwrap();
+    org::set_duties(
+        &mut tx,
+        jd,
+        GroupKind::Hotline,
+        "受理热线，按时回复。",
+        minute(1),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let duties = |groups: &[org::Group]| -> Vec<String> {
+        groups.iter().map(|g| g.duties.clone()).collect()
+    };
+    let mut want: Vec<String> = GroupKind::ALL
+        .iter()
+        .map(|k| k.default_duties().to_owned())
+        .collect();
+    let town = org::groups(store, &vault, qx).await.unwrap();
+    assert_eq!(duties(&town), want);
+    want[4] = "受理热线，按时回复。".into();
+    assert_eq!(duties(&org::groups(store, &vault, jd).await.unwrap()), want);
+    let mut tx = store.begin().await.unwrap();
+    assert!(matches!(
+        org::set_duties(&mut tx, Uuid::nil(), GroupKind::Web, "x", NOW).await,
+        Err(StoreError::NotFound)
+    ));
+    drop(tx);
+
+    // A town centre's groups: its head leads, its volunteer supports.
+    let town_people = org::people(store, &vault, qx).await.unwrap();
+    let expected: BTreeSet<_> = [
+        ("leadership", town_people[0].id, Head),
+        ("support", town_people[1].id, Member),
+    ]
+    .into();
+    assert_eq!(memberships(store, qx).await, expected);
+}
+contract!(working_groups_follow_the_plan_and_change, working_groups);
 
 // ---------------------------------------------------------------------------------------
 

@@ -194,6 +194,15 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// Stops the server and hands over its folder (kept until the value is dropped).
+    pub async fn shut(mut self) -> tempfile::TempDir {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await.unwrap();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::mem::replace(&mut self._dir, dir)
+    }
+
     /// Stops the server the way SIGTERM does.
     pub async fn stop(mut self) {
         if let Some(r) = self.running.take() {

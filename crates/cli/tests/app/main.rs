@@ -1,6 +1,7 @@
 //! End-to-end tests of the `fangkong` platform: real server, real port, real databases,
 //! real Chromium. One test binary for the crate (builds are slow on two cores).
 
+mod access;
 mod api;
 mod browser;
 mod helpers;
