@@ -170,5 +170,8 @@ pub async fn audit_verify(settings: &Settings) -> Result<String, String> {
             "audit log TAMPERED: entries {}..={head} were removed from the end",
             last + 1
         )),
+        Verdict::HeadMismatch { head, last } => Err(format!(
+            "audit log TAMPERED: the last entry ({last}) does not match the chain's head ({head}); it was rewritten or added outside the application"
+        )),
     }
 }

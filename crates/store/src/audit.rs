@@ -124,7 +124,7 @@ pub async fn list(store: &Store, f: &Filter, limit: u32) -> Result<Vec<Stored>> 
             &format!(
                 "SELECT {COLUMNS} FROM audit_log
                  WHERE ($1 = '' OR actor = $1)
-                   AND ($2 = '' OR action LIKE $2 || '%')
+                   AND ($2 = '' OR substr(action, 1, length($2)) = $2)
                    AND ($3 = '' OR site = $3)
                    AND ($4 = '' OR outcome = $4)
                    AND at >= $5 AND at < $6 AND seq < $7
@@ -154,6 +154,9 @@ pub enum Verdict {
     Broken(Break),
     /// The rows are intact but the head row names a later entry (rows cut off the end).
     Truncated { head: i64, last: i64 },
+    /// The last row does not match the head row (the last entry was rewritten, or a row
+    /// was added behind the log's back).
+    HeadMismatch { head: i64, last: i64 },
 }
 
 /// Walks every entry in order, in pages, and compares the end with the head row.
@@ -188,8 +191,14 @@ pub async fn verify(store: &Store) -> Result<Verdict> {
         .await?;
     let (head_seq, head_hash): (i64, String) = (head.get(0)?, head.get(1)?);
     let last = next - 1;
-    if head_seq != last || head_hash != prev {
+    if head_seq > last {
         return Ok(Verdict::Truncated {
+            head: head_seq,
+            last,
+        });
+    }
+    if head_seq != last || head_hash != prev {
+        return Ok(Verdict::HeadMismatch {
             head: head_seq,
             last,
         });

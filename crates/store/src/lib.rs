@@ -147,7 +147,10 @@ impl Store {
             Db::Sqlite(db) => TxInner::Sqlite(db.begin().await?),
             Db::Postgres(db) => TxInner::Postgres(Box::new(db.begin().await?)),
         };
-        Ok(Tx { inner })
+        Ok(Tx {
+            inner,
+            failed: false,
+        })
     }
 
     /// Runs a read outside any transaction (a reader connection on SQLite).
@@ -227,8 +230,13 @@ impl Store {
 }
 
 /// A unit of work: a database transaction. Rolled back unless committed.
+///
+/// Once a statement fails, the transaction can only be rolled back: [`Tx::commit`]
+/// refuses, on both backends alike (PostgreSQL would silently roll back; SQLite would
+/// commit the statements before the failure).
 pub struct Tx {
     inner: TxInner,
+    failed: bool,
 }
 
 enum TxInner {
@@ -246,17 +254,21 @@ impl Tx {
 
     /// Runs one statement; returns the number of rows changed.
     pub async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
-        match &mut self.inner {
+        let r = match &mut self.inner {
             TxInner::Sqlite(tx) => tx.execute(sql, params),
             TxInner::Postgres(tx) => tx.execute(sql, params).await,
-        }
+        };
+        self.failed |= r.is_err();
+        r
     }
 
     pub async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        match &mut self.inner {
+        let r = match &mut self.inner {
             TxInner::Sqlite(tx) => tx.query(sql, params),
             TxInner::Postgres(tx) => tx.query(sql, params).await,
-        }
+        };
+        self.failed |= r.is_err();
+        r
     }
 
     pub async fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
@@ -271,14 +283,22 @@ impl Tx {
 
     /// Runs a script of several statements without parameters (migrations).
     pub async fn execute_batch(&mut self, sql: &str) -> Result<()> {
-        match &mut self.inner {
+        let r = match &mut self.inner {
             TxInner::Sqlite(tx) => tx.execute_batch(sql),
             TxInner::Postgres(tx) => tx.execute_batch(sql).await,
-        }
+        };
+        self.failed |= r.is_err();
+        r
     }
 
-    /// Commits; only after this returns `Ok` may the change be acknowledged.
+    /// Commits; only after this returns `Ok` may the change be acknowledged. Refuses
+    /// (rolling back) when a statement of the transaction failed.
     pub async fn commit(self) -> Result<()> {
+        if self.failed {
+            return Err(StoreError::Database(
+                "a statement of this transaction failed; it was rolled back".into(),
+            ));
+        }
         match self.inner {
             TxInner::Sqlite(tx) => tx.commit(),
             TxInner::Postgres(tx) => tx.commit().await,

@@ -275,6 +275,19 @@ pub async fn insert_checkpoint(
     cp: &NewCheckpoint,
     now: OffsetDateTime,
 ) -> Result<()> {
+    let taken = tx
+        .query_opt(
+            "SELECT 1 FROM checkpoints WHERE site_id = $1 AND code = $2",
+            &params![site, cp.code.as_str()],
+        )
+        .await?
+        .is_some();
+    if taken {
+        return Err(StoreError::Invalid(FieldError::new(
+            "code",
+            "checkpoint.code.taken",
+        )));
+    }
     if cp.is_main {
         tx.execute(
             "UPDATE checkpoints SET is_main = $2 WHERE site_id = $1",
@@ -286,13 +299,7 @@ pub async fn insert_checkpoint(
         "INSERT INTO checkpoints (id, site_id, code, name, is_main, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         &params![id, site, cp.code.as_str(), cp.name.as_str(), cp.is_main, now],
     )
-    .await
-    .map_err(|e| match e {
-        StoreError::Unique { .. } => {
-            StoreError::Invalid(FieldError::new("code", "checkpoint.code.taken"))
-        }
-        other => other,
-    })?;
+    .await?;
     Ok(())
 }
 
@@ -633,7 +640,8 @@ pub async fn set_duties(
     Ok(())
 }
 
-/// Puts a person of the same site into a group (or changes their position).
+/// Puts a person of the same site into a group (or changes their position). A group has
+/// at most one head and one executive deputy.
 pub async fn set_member(
     tx: &mut Tx,
     site: Uuid,
@@ -641,6 +649,12 @@ pub async fn set_member(
     person: Uuid,
     position: Position,
 ) -> Result<()> {
+    if !kind.positions().contains(&position) {
+        return Err(StoreError::Invalid(FieldError::new(
+            "position",
+            "group.position.invalid",
+        )));
+    }
     let group: Uuid = tx
         .query_opt(
             "SELECT id FROM org_groups WHERE site_id = $1 AND kind = $2",
@@ -661,6 +675,20 @@ pub async fn set_member(
             "person",
             "group.person.unknown",
         )));
+    }
+    if matches!(position, Position::Head | Position::ExecutiveDeputy) {
+        let holder = tx
+            .query_opt(
+                "SELECT 1 FROM group_members WHERE group_id = $1 AND position = $2 AND person_id <> $3",
+                &params![group, position.as_str(), person],
+            )
+            .await?;
+        if holder.is_some() {
+            return Err(StoreError::Invalid(FieldError::new(
+                "position",
+                "group.position.taken",
+            )));
+        }
     }
     tx.execute(
         "DELETE FROM group_members WHERE group_id = $1 AND person_id = $2",

@@ -509,6 +509,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("checkpoint.code.taken", "该入口编号已存在。", "This entrance code already exists."),
     ("group.kind.invalid", "没有这个工作小组。", "No such group."),
     ("group.position.invalid", "该小组没有这个职务。", "This group has no such position."),
+    ("group.position.taken", "该职务已有人担任，请先将其移出。", "Someone already holds this position; remove them first."),
     ("group.person.unknown", "请选择本站点的人员。", "Choose a person of this site."),
     ("group.duties.invalid", "职责最多 2000 字。", "Duties have at most 2000 characters."),
 ];
