@@ -1058,8 +1058,10 @@ async fn audit_chain(store: &Store) {
     let hash = forged.hash(&all[1].hash);
     let sql = "UPDATE audit_log SET detail = $1, hash = $2 WHERE seq = 6";
     assert_eq!(exec(store, sql, &params![forged.detail, hash]).await, 1);
-    let verdict = audit::verify(store).await.unwrap();
-    assert!(!matches!(verdict, Verdict::Intact { .. }), "{verdict:?}");
+    assert_eq!(
+        audit::verify(store).await.unwrap(),
+        Verdict::HeadMismatch { head: 6, last: 6 }
+    );
 }
 contract!(the_audit_chain_verifies_and_finds_edits, audit_chain);
 
@@ -1531,6 +1533,27 @@ async fn working_groups(store: &Store) {
     }
     assert_eq!(memberships(store, jd).await, planned);
 
+    // A position the group does not have, or a head while the group has one: refused.
+    let mut tx = store.begin().await.unwrap();
+    assert_invalid(
+        org::set_member(
+            &mut tx,
+            jd,
+            GroupKind::Support,
+            people[14].id,
+            ExecutiveDeputy,
+        )
+        .await,
+        "group.position.invalid",
+    );
+    let mut tx = store.begin().await.unwrap();
+    assert_invalid(
+        org::set_member(&mut tx, jd, GroupKind::Leadership, people[14].id, Head).await,
+        "group.position.taken",
+    );
+    drop(tx);
+    assert_eq!(memberships(store, jd).await, planned);
+
     // Join, change position (listed once), leave.
     let newcomer = people[14].id;
     for position in [Member, Deputy] {
@@ -1710,3 +1733,47 @@ async fn an_unreachable_postgres_is_named_with_the_fix() {
         .to_string();
     assert!(err.contains("not valid"), "{err}");
 }
+
+/// After a failed statement the transaction cannot commit, and nothing of it is kept.
+async fn failed_statement_poisons(store: &Store) {
+    seeded(store).await;
+    let before: i64 = store
+        .query_one("SELECT COUNT(*) FROM sites", &[])
+        .await
+        .unwrap()
+        .get(0)
+        .unwrap();
+    let ids = ids();
+    let mut tx = store.begin().await.unwrap();
+    org::insert_site(
+        &mut tx,
+        ids.new_id(),
+        &new_site("JD-NEW", SiteKind::Town, Some("JD")),
+        NOW,
+    )
+    .await
+    .unwrap();
+    let dup = org::insert_site(
+        &mut tx,
+        ids.new_id(),
+        &new_site("JD-NEW", SiteKind::Town, Some("JD")),
+        NOW,
+    )
+    .await;
+    assert!(dup.is_err());
+    assert!(
+        tx.commit().await.is_err(),
+        "a poisoned transaction must not report a commit"
+    );
+    let after: i64 = store
+        .query_one("SELECT COUNT(*) FROM sites", &[])
+        .await
+        .unwrap()
+        .get(0)
+        .unwrap();
+    assert_eq!(after, before);
+}
+contract!(
+    a_failed_statement_poisons_its_transaction,
+    failed_statement_poisons
+);
