@@ -69,8 +69,10 @@ pub async fn user_add(
 ) -> Result<String, String> {
     use fangkong_domain::access::Role;
     use fangkong_store::{accounts, audit, org};
-    let username = fangkong_web::auth::parse_username(username)
-        .map_err(|_| "the user name must be 3 to 32 lower-case letters, digits, dots, hyphens or underscores".to_owned())?;
+    let username = fangkong_web::auth::parse_username(username).map_err(|_| {
+        "the user name must be 3 to 32 lower-case letters, digits, dots, hyphens or underscores"
+            .to_owned()
+    })?;
     let role = Role::parse(role.trim())
         .filter(|r| *r != Role::Public)
         .ok_or_else(|| {

@@ -46,14 +46,29 @@ pub struct Options {
     #[arg(long, env = "FANGKONG_KEY_FILE", global = true, value_name = "FILE")]
     pub key_file: Option<PathBuf>,
     /// Minutes a signed-in session may stay unused [default: 30].
-    #[arg(long, env = "FANGKONG_SESSION_IDLE_MINUTES", global = true, value_name = "MIN")]
+    #[arg(
+        long,
+        env = "FANGKONG_SESSION_IDLE_MINUTES",
+        global = true,
+        value_name = "MIN"
+    )]
     pub session_idle_minutes: Option<u64>,
     /// Hours a session lasts at most [default: 12].
-    #[arg(long, env = "FANGKONG_SESSION_MAX_HOURS", global = true, value_name = "HOURS")]
+    #[arg(
+        long,
+        env = "FANGKONG_SESSION_MAX_HOURS",
+        global = true,
+        value_name = "HOURS"
+    )]
     pub session_max_hours: Option<u64>,
     /// Mark cookies Secure: `auto` (when a proxy says the request came over TLS),
     /// `always` or `never` [default: auto].
-    #[arg(long, env = "FANGKONG_SECURE_COOKIES", global = true, value_name = "WHEN")]
+    #[arg(
+        long,
+        env = "FANGKONG_SECURE_COOKIES",
+        global = true,
+        value_name = "WHEN"
+    )]
     pub secure_cookies: Option<String>,
 }
 
@@ -166,7 +181,10 @@ impl Settings {
             Some("json") => true,
             Some(other) => return Err(format!("unknown log format {other:?}; use text or json")),
         };
-        let key = match std::env::var("FANGKONG_KEY").ok().filter(|k| !k.trim().is_empty()) {
+        let key = match std::env::var("FANGKONG_KEY")
+            .ok()
+            .filter(|k| !k.trim().is_empty())
+        {
             Some(hex) => KeySource::Hex(hex),
             None => KeySource::File(opts.key_file.clone().or(file.key_file).unwrap_or_else(|| {
                 let dir = match &database {
@@ -192,7 +210,12 @@ impl Settings {
             }
             auth.absolute = std::time::Duration::from_secs(h * 3600);
         }
-        auth.secure_cookies = match opts.secure_cookies.clone().or(file.secure_cookies).as_deref() {
+        auth.secure_cookies = match opts
+            .secure_cookies
+            .clone()
+            .or(file.secure_cookies)
+            .as_deref()
+        {
             None | Some("auto") => None,
             Some("always") => Some(true),
             Some("never") => Some(false),
@@ -314,9 +337,18 @@ mod tests {
         assert_eq!(s.auth.secure_cookies, Some(true));
         assert_eq!(s.key, KeySource::File("/etc/fangkong/key".into()));
         for bad in [
-            Options { session_idle_minutes: Some(0), ..Options::default() },
-            Options { session_max_hours: Some(1000), ..Options::default() },
-            Options { secure_cookies: Some("sometimes".into()), ..Options::default() },
+            Options {
+                session_idle_minutes: Some(0),
+                ..Options::default()
+            },
+            Options {
+                session_max_hours: Some(1000),
+                ..Options::default()
+            },
+            Options {
+                secure_cookies: Some("sometimes".into()),
+                ..Options::default()
+            },
         ] {
             assert!(Settings::resolve(&bad, None).is_err());
         }

@@ -151,7 +151,12 @@ async fn serve(settings: &Settings, demo: bool) -> Result<String, String> {
     if !running.demo_accounts.is_empty() {
         println!("demo accounts (shown once; each covers the whole district from JD):");
         for a in &running.demo_accounts {
-            println!("  {:<12} {:<12} {}", a.username, a.role.as_str(), a.password);
+            println!(
+                "  {:<12} {:<12} {}",
+                a.username,
+                a.role.as_str(),
+                a.password
+            );
         }
     }
     wait_for_signal().await;

@@ -222,20 +222,104 @@ use Position as P;
 /// heads it, the director is executive deputy), the five working groups, the door
 /// volunteers and some window staff.
 const DISTRICT_PEOPLE: &[PersonLine] = &[
-    ("陈志远", "局党组书记", PersonKind::Staff, Some("ZSJ"), &[(G::Leadership, P::Head)]),
-    ("林建华", "局长", PersonKind::Staff, Some("ZSJ"), &[(G::Leadership, P::ExecutiveDeputy)]),
-    ("黄晓明", "副局长", PersonKind::Staff, Some("ZSJ"), &[(G::Leadership, P::Deputy), (G::Support, P::Head)]),
-    ("郑丽娟", "副局长", PersonKind::Staff, Some("ZSJ"), &[(G::Leadership, P::Deputy), (G::Service, P::Head)]),
-    ("吴国栋", "纪检组长", PersonKind::Staff, Some("ZSJ"), &[(G::Leadership, P::Deputy), (G::Procurement, P::Head)]),
-    ("蔡伟强", "办公室主任", PersonKind::Staff, Some("ZSJ"), &[(G::Support, P::Deputy)]),
-    ("许文静", "信息股股长", PersonKind::Staff, Some("ZSJ"), &[(G::Web, P::Head)]),
-    ("杨海燕", "热线中心主任", PersonKind::Staff, Some("ZSJ"), &[(G::Hotline, P::Head)]),
-    ("谢佳慧", "热线话务员", PersonKind::Staff, Some("ZSJ"), &[(G::Hotline, P::Member)]),
-    ("刘振宇", "综合窗口主管", PersonKind::Staff, Some("ZSJ"), &[(G::Service, P::Member)]),
-    ("王淑芬", "财务", PersonKind::Staff, Some("ZSJ"), &[(G::Procurement, P::Member)]),
-    ("李嘉欣", "网站编辑", PersonKind::Staff, Some("ZSJ"), &[(G::Web, P::Member)]),
-    ("张国强", "健康检查志愿者", PersonKind::Volunteer, None, &[(G::Support, P::Member)]),
-    ("邱美玲", "健康检查志愿者", PersonKind::Volunteer, None, &[(G::Support, P::Member)]),
+    (
+        "陈志远",
+        "局党组书记",
+        PersonKind::Staff,
+        Some("ZSJ"),
+        &[(G::Leadership, P::Head)],
+    ),
+    (
+        "林建华",
+        "局长",
+        PersonKind::Staff,
+        Some("ZSJ"),
+        &[(G::Leadership, P::ExecutiveDeputy)],
+    ),
+    (
+        "黄晓明",
+        "副局长",
+        PersonKind::Staff,
+        Some("ZSJ"),
+        &[(G::Leadership, P::Deputy), (G::Support, P::Head)],
+    ),
+    (
+        "郑丽娟",
+        "副局长",
+        PersonKind::Staff,
+        Some("ZSJ"),
+        &[(G::Leadership, P::Deputy), (G::Service, P::Head)],
+    ),
+    (
+        "吴国栋",
+        "纪检组长",
+        PersonKind::Staff,
+        Some("ZSJ"),
+        &[(G::Leadership, P::Deputy), (G::Procurement, P::Head)],
+    ),
+    (
+        "蔡伟强",
+        "办公室主任",
+        PersonKind::Staff,
+        Some("ZSJ"),
+        &[(G::Support, P::Deputy)],
+    ),
+    (
+        "许文静",
+        "信息股股长",
+        PersonKind::Staff,
+        Some("ZSJ"),
+        &[(G::Web, P::Head)],
+    ),
+    (
+        "杨海燕",
+        "热线中心主任",
+        PersonKind::Staff,
+        Some("ZSJ"),
+        &[(G::Hotline, P::Head)],
+    ),
+    (
+        "谢佳慧",
+        "热线话务员",
+        PersonKind::Staff,
+        Some("ZSJ"),
+        &[(G::Hotline, P::Member)],
+    ),
+    (
+        "刘振宇",
+        "综合窗口主管",
+        PersonKind::Staff,
+        Some("ZSJ"),
+        &[(G::Service, P::Member)],
+    ),
+    (
+        "王淑芬",
+        "财务",
+        PersonKind::Staff,
+        Some("ZSJ"),
+        &[(G::Procurement, P::Member)],
+    ),
+    (
+        "李嘉欣",
+        "网站编辑",
+        PersonKind::Staff,
+        Some("ZSJ"),
+        &[(G::Web, P::Member)],
+    ),
+    (
+        "张国强",
+        "健康检查志愿者",
+        PersonKind::Volunteer,
+        None,
+        &[(G::Support, P::Member)],
+    ),
+    (
+        "邱美玲",
+        "健康检查志愿者",
+        PersonKind::Volunteer,
+        None,
+        &[(G::Support, P::Member)],
+    ),
     ("方俊杰", "健康检查志愿者", PersonKind::Volunteer, None, &[]),
     ("詹晓红", "健康检查志愿者", PersonKind::Volunteer, None, &[]),
     ("孙立新", "窗口工作人员", PersonKind::Staff, Some("RS"), &[]),
@@ -245,8 +329,20 @@ const DISTRICT_PEOPLE: &[PersonLine] = &[
 
 /// Each town or village centre: its head, a door volunteer and a window clerk.
 const SMALL_PEOPLE: &[PersonLine] = &[
-    ("洪少雄", "中心主任", PersonKind::Staff, None, &[(G::Leadership, P::Head)]),
-    ("卢秀英", "健康检查志愿者", PersonKind::Volunteer, None, &[(G::Support, P::Member)]),
+    (
+        "洪少雄",
+        "中心主任",
+        PersonKind::Staff,
+        None,
+        &[(G::Leadership, P::Head)],
+    ),
+    (
+        "卢秀英",
+        "健康检查志愿者",
+        PersonKind::Volunteer,
+        None,
+        &[(G::Support, P::Member)],
+    ),
     ("江海涛", "窗口工作人员", PersonKind::Staff, None, &[]),
 ];
 
@@ -256,21 +352,34 @@ const REGION: &str = "445203";
 /// The demo people of the site at `index` in [`district`], numbered from `first` so every
 /// ID number and phone in the demo is distinct.
 pub fn people(site: &DemoSite, index: usize) -> Vec<DemoPerson> {
-    let lines = if site.site.kind == SiteKind::District { DISTRICT_PEOPLE } else { SMALL_PEOPLE };
-    let bureau = site.units.iter().find(|u| u.is_bureau).map(|u| u.code.clone());
+    let lines = if site.site.kind == SiteKind::District {
+        DISTRICT_PEOPLE
+    } else {
+        SMALL_PEOPLE
+    };
+    let bureau = site
+        .units
+        .iter()
+        .find(|u| u.is_bureau)
+        .map(|u| u.code.clone());
     lines
         .iter()
         .enumerate()
         .filter_map(|(i, &(name, job, kind, unit, groups))| {
             let n = index * 100 + i;
             let unit = match unit {
-                Some(code) => site.units.iter().find(|u| u.code == code).map(|u| u.code.clone()),
+                Some(code) => site
+                    .units
+                    .iter()
+                    .find(|u| u.code == code)
+                    .map(|u| u.code.clone()),
                 None if kind == PersonKind::Staff => bureau.clone(),
                 None => None,
             };
             let year = 1965 + i32::try_from(n % 35).ok()?;
             let month = Month::try_from(u8::try_from(1 + n % 12).ok()?).ok()?;
-            let birth = Date::from_calendar_date(year, month, u8::try_from(1 + n % 28).ok()?).ok()?;
+            let birth =
+                Date::from_calendar_date(year, month, u8::try_from(1 + n % 28).ok()?).ok()?;
             Some(DemoPerson {
                 kind,
                 unit,
@@ -319,7 +428,11 @@ mod tests {
         let mut phones = std::collections::HashSet::new();
         for (i, s) in sites.iter().enumerate() {
             let people = people(s, i);
-            let expected = if i == 0 { DISTRICT_PEOPLE.len() } else { SMALL_PEOPLE.len() };
+            let expected = if i == 0 {
+                DISTRICT_PEOPLE.len()
+            } else {
+                SMALL_PEOPLE.len()
+            };
             assert_eq!(people.len(), expected, "{}", s.site.code);
             for p in &people {
                 assert!(IdNumber::parse(p.id_number.as_str(), "id", today).is_ok());
@@ -327,9 +440,18 @@ mod tests {
                 assert!(ids.insert(p.id_number.as_str().to_owned()));
                 assert!(phones.insert(p.phone.as_str().to_owned()));
                 if let Some(u) = &p.unit {
-                    assert!(s.units.iter().any(|x| &x.code == u), "{u} at {}", s.site.code);
+                    assert!(
+                        s.units.iter().any(|x| &x.code == u),
+                        "{u} at {}",
+                        s.site.code
+                    );
                 }
-                assert_eq!(p.unit.is_some(), p.kind == PersonKind::Staff, "{:?}", p.name);
+                assert_eq!(
+                    p.unit.is_some(),
+                    p.kind == PersonKind::Staff,
+                    "{:?}",
+                    p.name
+                );
             }
         }
         let hall = people(&sites[0], 0);

@@ -100,7 +100,12 @@ fn is_simple(password: &str) -> bool {
 
 /// Checks a new password for the account `username` (see the module docs for the rules).
 pub fn check(password: &str, username: &str) -> Result<(), FieldError> {
-    let fail = |code| Err(FieldError { field: "password", code });
+    let fail = |code| {
+        Err(FieldError {
+            field: "password",
+            code,
+        })
+    };
     let chars = password.chars().count();
     if chars < MIN_LENGTH {
         return fail("password.short");

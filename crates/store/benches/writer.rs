@@ -17,9 +17,14 @@ async fn run(name: &str, store: Store, seconds: f64) {
     let now = datetime!(2020-01-29 02:00 UTC);
     migrate::run(&store, now).await.unwrap();
     let vault = fangkong_store::privacy::Vault::from_master(&[1u8; 32]);
-    demo::seed(&store, &vault, &FixedClock::new(now), &SequentialIds::new(1))
-        .await
-        .unwrap();
+    demo::seed(
+        &store,
+        &vault,
+        &FixedClock::new(now),
+        &SequentialIds::new(1),
+    )
+    .await
+    .unwrap();
     let ids = Arc::new(SequentialIds::new(1_580_263_200_000));
     let stop = Arc::new(AtomicBool::new(false));
     let clock = Stopwatch::start();

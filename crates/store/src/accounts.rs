@@ -70,8 +70,7 @@ pub struct Account {
     pub must_change: bool,
 }
 
-const ACCOUNT: &str =
-    "SELECT u.id, u.username, u.role, u.site_id, s.code, u.must_change FROM users u JOIN sites s ON s.id = u.site_id";
+const ACCOUNT: &str = "SELECT u.id, u.username, u.role, u.site_id, s.code, u.must_change FROM users u JOIN sites s ON s.id = u.site_id";
 
 fn account_from(row: &Row) -> Result<Account> {
     let role: String = row.get(2)?;
@@ -217,7 +216,12 @@ pub async fn failures_since(
     Ok((row.get(0)?, row.get(1)?))
 }
 
-pub async fn record_failure(tx: &mut Tx, username: &str, addr: &str, at: OffsetDateTime) -> Result<()> {
+pub async fn record_failure(
+    tx: &mut Tx,
+    username: &str,
+    addr: &str,
+    at: OffsetDateTime,
+) -> Result<()> {
     tx.execute(
         "INSERT INTO login_failures (username, addr, at) VALUES ($1, $2, $3)",
         &params![username, addr, at],
@@ -431,7 +435,10 @@ mod tests {
     fn secrets_are_random_base32() {
         let a = new_secret::<32>();
         assert_eq!(a.len(), 52);
-        assert!(a.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        assert!(
+            a.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        );
         assert_ne!(a, new_secret::<32>());
         assert_eq!(new_secret::<10>().len(), 16);
         assert_eq!(secret_hash("x").len(), 32);

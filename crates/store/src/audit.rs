@@ -167,9 +167,7 @@ pub async fn verify(store: &Store) -> Result<Verdict> {
     loop {
         let rows = store
             .query(
-                &format!(
-                    "SELECT {COLUMNS} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2"
-                ),
+                &format!("SELECT {COLUMNS} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2"),
                 &params![next, PAGE],
             )
             .await?;

@@ -78,7 +78,11 @@ pub async fn seed(
                 org::insert_unit(&mut tx, ids, site.id, unit, now).await?,
             ));
         }
-        let gate = if index == 0 { "正门（南门）" } else { "正门" };
+        let gate = if index == 0 {
+            "正门（南门）"
+        } else {
+            "正门"
+        };
         let checkpoint = NewCheckpoint {
             code: SiteCode::parse("MAIN").map_err(crate::StoreError::Invalid)?,
             name: Name::parse(gate, "name").map_err(crate::StoreError::Invalid)?,

@@ -3,14 +3,16 @@
 //! People's personal fields pass through the [`Vault`]: stored encrypted with a lookup
 //! hash, returned masked unless a caller asks to reveal one field (and audits it).
 
+use crate::privacy::Vault;
 use crate::{Result, Row, Store, StoreError, Tx, params};
 use fangkong_domain::FieldError;
 use fangkong_domain::clock::IdSource;
-use crate::privacy::Vault;
 use fangkong_domain::org::{
     GroupKind, NewCheckpoint, NewSite, NewUnit, PersonKind, Position, SiteKind, check_placement,
 };
-use fangkong_domain::privacy::{IdNumber, PersonName, Phone, mask_id_number, mask_name, mask_phone};
+use fangkong_domain::privacy::{
+    IdNumber, PersonName, Phone, mask_id_number, mask_name, mask_phone,
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -29,8 +31,7 @@ pub struct Site {
     pub threshold: u32,
 }
 
-const SELECT_SITE: &str =
-    "SELECT s.id, s.code, s.name, s.kind, p.code, s.address, s.capacity, s.opening_hours, s.threshold";
+const SELECT_SITE: &str = "SELECT s.id, s.code, s.name, s.kind, p.code, s.address, s.capacity, s.opening_hours, s.threshold";
 const FROM_SITES: &str = "FROM sites s LEFT JOIN sites p ON p.id = s.parent_id";
 
 fn site_from(row: &Row) -> Result<Site> {
@@ -475,8 +476,11 @@ pub enum PersonalField {
 }
 
 impl PersonalField {
-    pub const ALL: [PersonalField; 3] =
-        [PersonalField::Name, PersonalField::Phone, PersonalField::IdNumber];
+    pub const ALL: [PersonalField; 3] = [
+        PersonalField::Name,
+        PersonalField::Phone,
+        PersonalField::IdNumber,
+    ];
 
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -51,7 +51,9 @@ impl Vault {
     /// Parses a master key written as 64 hexadecimal digits.
     pub fn from_hex(hex: &str) -> Result<Vault> {
         let hex = hex.trim();
-        let bad = || StoreError::Setup("the personal-data key must be 64 hexadecimal digits (32 bytes); make one with `openssl rand -hex 32`".into());
+        let bad = || {
+            StoreError::Setup("the personal-data key must be 64 hexadecimal digits (32 bytes); make one with `openssl rand -hex 32`".into())
+        };
         if hex.len() != 64 {
             return Err(bad());
         }
@@ -135,8 +137,7 @@ impl Vault {
 
     /// The lookup hash of a normalised value of `field` (same value, same hash).
     pub fn lookup(&self, field: &str, value: &str) -> Vec<u8> {
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(&self.mac_key).expect("any key length");
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.mac_key).expect("any key length");
         mac.update(field.as_bytes());
         mac.update(b"\0");
         mac.update(value.as_bytes());
@@ -198,8 +199,14 @@ mod tests {
     #[test]
     fn lookups_are_stable_and_keyed() {
         let v = vault();
-        assert_eq!(v.lookup("phone", "13800138000"), v.lookup("phone", "13800138000"));
-        assert_ne!(v.lookup("phone", "13800138000"), v.lookup("id", "13800138000"));
+        assert_eq!(
+            v.lookup("phone", "13800138000"),
+            v.lookup("phone", "13800138000")
+        );
+        assert_ne!(
+            v.lookup("phone", "13800138000"),
+            v.lookup("id", "13800138000")
+        );
         assert_ne!(
             v.lookup("phone", "13800138000"),
             Vault::from_master(&[8u8; 32]).lookup("phone", "13800138000")
@@ -221,7 +228,10 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         std::fs::write(&path, "short").unwrap();
-        assert!(matches!(Vault::load_or_create(&path), Err(StoreError::Setup(_))));
+        assert!(matches!(
+            Vault::load_or_create(&path),
+            Err(StoreError::Setup(_))
+        ));
         assert!(Vault::from_hex(&"ab".repeat(32)).is_ok());
         assert!(Vault::from_hex(&"zz".repeat(32)).is_err());
     }

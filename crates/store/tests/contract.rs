@@ -1546,6 +1546,7 @@ async fn working_groups(store: &Store) {
         .await,
         "group.position.invalid",
     );
+    drop(tx);
     let mut tx = store.begin().await.unwrap();
     assert_invalid(
         org::set_member(&mut tx, jd, GroupKind::Leadership, people[14].id, Head).await,

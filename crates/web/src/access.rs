@@ -73,7 +73,11 @@ pub const ROUTES: &[(&str, &str, Permission)] = &[
     ("POST", "/org/people/{id}/reveal/{field}", P::PersonalReveal),
     ("GET", "/org/sites/{code}/groups", P::OrgRead),
     ("POST", "/org/sites/{code}/groups/{kind}", P::OrgManage),
-    ("POST", "/org/sites/{code}/groups/{kind}/members", P::OrgManage),
+    (
+        "POST",
+        "/org/sites/{code}/groups/{kind}/members",
+        P::OrgManage,
+    ),
     (
         "POST",
         "/org/sites/{code}/groups/{kind}/members/{person}/remove",
@@ -353,7 +357,8 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         Ok((req, touch)) => {
             let res = next.run(req).await;
             if let Some(secret) = touch
-                && let Err(e) = accounts::touch_session(&state.store, &secret, state.clock.now()).await
+                && let Err(e) =
+                    accounts::touch_session(&state.store, &secret, state.clock.now()).await
             {
                 tracing::warn!(error = %e, "cannot record session activity");
             }
@@ -440,8 +445,7 @@ async fn admit(
     };
 
     // Nothing but setup until the first administrator exists.
-    if !state.setup.done(&state.store).await.map_err(fail)?
-        && !OPEN_BEFORE_SETUP.contains(&routed)
+    if !state.setup.done(&state.store).await.map_err(fail)? && !OPEN_BEFORE_SETUP.contains(&routed)
     {
         return Err(if is_api(&path) {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "setup.required").into_response()
@@ -457,12 +461,14 @@ async fn admit(
         Via::Anonymous => cookie(&headers, CSRF_COOKIE).map(str::to_owned),
     };
     let needs_csrf = !is_safe(req.method())
-        && (matches!(via, Via::Session { .. })
-            || (via == Via::Anonymous && is_form(&headers)));
+        && (matches!(via, Via::Session { .. }) || (via == Via::Anonymous && is_form(&headers)));
     let req = if needs_csrf {
         let (ok, req) = csrf_matches(req, csrf_expected.as_deref()).await;
         if !ok {
-            tracing::warn!(path, "state-changing request without a valid CSRF token refused");
+            tracing::warn!(
+                path,
+                "state-changing request without a valid CSRF token refused"
+            );
             return Err(refuse(&path, locale, StatusCode::FORBIDDEN, "csrf.invalid"));
         }
         req
@@ -479,7 +485,11 @@ async fn admit(
                 &path,
                 locale,
                 StatusCode::UNAUTHORIZED,
-                if expired { "auth.expired" } else { "auth.required" },
+                if expired {
+                    "auth.expired"
+                } else {
+                    "auth.required"
+                },
             )
         } else {
             let next = req
@@ -581,14 +591,21 @@ mod tests {
         assert_eq!(permission_for(&Method::HEAD, "/"), Some(P::Public));
         assert_eq!(permission_for(&Method::GET, "/nowhere"), None);
         for open in OPEN_BEFORE_SETUP {
-            assert_eq!(permission_for(&Method::GET, open), Some(P::Public), "{open}");
+            assert_eq!(
+                permission_for(&Method::GET, open),
+                Some(P::Public),
+                "{open}"
+            );
         }
     }
 
     #[test]
     fn cookies_are_read_and_written_safely() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=1; fk_session=abc; lang=en"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; fk_session=abc; lang=en"),
+        );
         assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
         assert_eq!(cookie(&h, "missing"), None);
         let c = set_cookie(SESSION_COOKIE, "abc", None, "Lax", true);
@@ -625,8 +642,16 @@ mod tests {
             last_seen_at: t0 + time::Duration::hours(11),
         };
         let settings = AuthSettings::default();
-        assert!(live(&s, t0 + time::Duration::minutes(11 * 60 + 29), &settings));
-        assert!(!live(&s, t0 + time::Duration::minutes(11 * 60 + 31), &settings));
+        assert!(live(
+            &s,
+            t0 + time::Duration::minutes(11 * 60 + 29),
+            &settings
+        ));
+        assert!(!live(
+            &s,
+            t0 + time::Duration::minutes(11 * 60 + 31),
+            &settings
+        ));
         let busy = accounts::Session {
             last_seen_at: t0 + time::Duration::minutes(12 * 60 - 1),
             ..s

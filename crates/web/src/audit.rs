@@ -51,7 +51,11 @@ pub struct AuditQuery {
 }
 
 fn day(s: &str) -> Option<time::OffsetDateTime> {
-    let d = time::Date::parse(s.trim(), time::macros::format_description!("[year]-[month]-[day]")).ok()?;
+    let d = time::Date::parse(
+        s.trim(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()?;
     Some(d.midnight().assume_offset(BEIJING))
 }
 
@@ -87,7 +91,11 @@ pub struct EntryDto {
     pub hash: String,
 }
 
-async fn visible(state: &AppState, who: &Principal, q: &AuditQuery) -> Result<Vec<Stored>, ApiError> {
+async fn visible(
+    state: &AppState,
+    who: &Principal,
+    q: &AuditQuery,
+) -> Result<Vec<Stored>, ApiError> {
     let scope = who.scope(&state.store).await?;
     let codes: HashSet<String> = org::list_sites(&state.store)
         .await?

@@ -6,6 +6,7 @@
 //! failures within 15 minutes for one user name, or from one address, lock further
 //! attempts for that name or address until the window has passed.
 
+use crate::AppState;
 use crate::access::{
     self, AuthSettings, CSRF_COOKIE, Principal, SESSION_COOKIE, Via, cookie, set_cookie,
 };
@@ -13,7 +14,6 @@ use crate::error::ApiError;
 use crate::home::{Shell, render};
 use crate::i18n::Locale;
 use crate::idempotency::{IdempotencyKey, JsonBody};
-use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -23,7 +23,9 @@ use axum::{Form, Json, Router};
 use fangkong_domain::FieldError;
 use fangkong_domain::access::Role;
 use fangkong_domain::audit::Outcome;
-use fangkong_domain::org::{DEFAULT_THRESHOLD, Name, NewCheckpoint, NewSite, SiteCode, SiteKind, parse_capacity};
+use fangkong_domain::org::{
+    DEFAULT_THRESHOLD, Name, NewCheckpoint, NewSite, SiteCode, SiteKind, parse_capacity,
+};
 use fangkong_domain::passwords;
 use fangkong_store::accounts::{self, Account};
 use fangkong_store::audit::{self, Record};
@@ -65,7 +67,8 @@ pub fn api() -> OpenApiRouter<AppState> {
 pub fn parse_username(raw: &str) -> Result<String, FieldError> {
     let s = raw.trim().to_ascii_lowercase();
     let ok = (3..=32).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
     if ok {
         Ok(s)
     } else {
@@ -99,9 +102,8 @@ async fn verify(hash: String, password: String) -> bool {
 }
 
 /// A hash checked when the user does not exist, so failures take the same time.
-static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
-    accounts::hash_password(&accounts::new_secret::<16>()).unwrap_or_default()
-});
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| accounts::hash_password(&accounts::new_secret::<16>()).unwrap_or_default());
 
 /// How a sign-in attempt ended.
 pub enum SignIn {
@@ -117,7 +119,12 @@ pub async fn sign_in(
     password: &str,
     addr: &str,
 ) -> Result<SignIn, ApiError> {
-    let username: String = raw_username.trim().to_lowercase().chars().take(64).collect();
+    let username: String = raw_username
+        .trim()
+        .to_lowercase()
+        .chars()
+        .take(64)
+        .collect();
     let now = state.clock.now();
     let (by_user, by_addr) =
         accounts::failures_since(&state.store, &username, addr, now - LOCKOUT_WINDOW).await?;
@@ -183,12 +190,21 @@ async fn start_session(
 }
 
 /// The CSRF token for a form shown before sign-in, and the cookie to set if it is new.
-fn anonymous_csrf(headers: &HeaderMap, settings: &AuthSettings) -> (String, Option<axum::http::HeaderValue>) {
+fn anonymous_csrf(
+    headers: &HeaderMap,
+    settings: &AuthSettings,
+) -> (String, Option<axum::http::HeaderValue>) {
     match cookie(headers, CSRF_COOKIE) {
         Some(v) => (v.to_owned(), None),
         None => {
             let token = accounts::new_secret::<20>();
-            let c = set_cookie(CSRF_COOKIE, &token, None, "Strict", access::secure(settings, headers));
+            let c = set_cookie(
+                CSRF_COOKIE,
+                &token,
+                None,
+                "Strict",
+                access::secure(settings, headers),
+            );
             (token, Some(c))
         }
     }
@@ -215,7 +231,10 @@ impl FormErrors {
 
     /// The message for `field`, or "".
     pub fn get(&self, field: &str) -> &'static str {
-        self.0.iter().find(|(f, _)| *f == field).map_or("", |(_, m)| *m)
+        self.0
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or("", |(_, m)| *m)
     }
 
     pub fn any(&self) -> bool {
@@ -276,8 +295,7 @@ async fn setup_submit(
         return Redirect::to("/login").into_response();
     }
     let code = SiteCode::parse(&form.site_code);
-    let name = Name::parse(&form.site_name, "site_name")
-        .map_err(|e| e.at("site_name"));
+    let name = Name::parse(&form.site_name, "site_name").map_err(|e| e.at("site_name"));
     let capacity = form
         .capacity
         .trim()
@@ -285,12 +303,29 @@ async fn setup_submit(
         .map_err(|_| FieldError::new("capacity", "site.capacity.invalid"))
         .and_then(parse_capacity);
     let username = parse_username(&form.username);
-    let mut errors: Vec<FieldError> = [code.clone().err(), name.clone().err(), capacity.err(), username.clone().err()]
-        .into_iter()
-        .flatten()
-        .map(|e| if e.field == "code" { e.at("site_code") } else { e })
-        .collect();
-    let hash = match new_password_hash(&form.password, &form.confirm, username.as_deref().unwrap_or("")).await {
+    let mut errors: Vec<FieldError> = [
+        code.clone().err(),
+        name.clone().err(),
+        capacity.err(),
+        username.clone().err(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|e| {
+        if e.field == "code" {
+            e.at("site_code")
+        } else {
+            e
+        }
+    })
+    .collect();
+    let hash = match new_password_hash(
+        &form.password,
+        &form.confirm,
+        username.as_deref().unwrap_or(""),
+    )
+    .await
+    {
         Ok(h) => Some(h),
         Err(e) => {
             errors.extend(e);
@@ -312,7 +347,11 @@ async fn setup_submit(
         };
         return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
     };
-    match complete_setup(&state, &who, &headers, code, name, capacity, &username, &hash).await {
+    match complete_setup(
+        &state, &who, &headers, code, name, capacity, &username, &hash,
+    )
+    .await
+    {
         Ok(Some(cookie)) => {
             state.setup.mark_done();
             let mut res = Redirect::to("/").into_response();
@@ -338,10 +377,17 @@ async fn complete_setup(
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
     if tx.backend() == Backend::Postgres {
-        tx.query("SELECT pg_advisory_xact_lock($1)::TEXT", &params![0x0066_6b73_6574_7570_i64])
-            .await?;
+        tx.query(
+            "SELECT pg_advisory_xact_lock($1)::TEXT",
+            &params![0x0066_6b73_6574_7570_i64],
+        )
+        .await?;
     }
-    if tx.query_opt("SELECT 1 FROM users LIMIT 1", &[]).await?.is_some() {
+    if tx
+        .query_opt("SELECT 1 FROM users LIMIT 1", &[])
+        .await?
+        .is_some()
+    {
         return Ok(None);
     }
     let site = NewSite {
@@ -438,7 +484,11 @@ async fn login_page(
         next: q.next,
         username: String::new(),
         error: "",
-        notice: if q.expired.is_some() { "login.expired" } else { "" },
+        notice: if q.expired.is_some() {
+            "login.expired"
+        } else {
+            ""
+        },
     };
     with_cookie(render(&page), c)
 }
@@ -509,15 +559,19 @@ async fn logout(State(state): State<AppState>, who: Principal, headers: HeaderMa
         let result = async {
             let mut tx = state.store.begin().await?;
             accounts::delete_session(&mut tx, secret).await?;
-            audit::append(&mut tx, now, &Record {
-                actor: who.actor(),
-                addr: &who.addr,
-                action: "auth.logout",
-                target: format!("user:{}", who.actor()),
-                site: who.account.as_ref().map_or("", |a| a.site_code.as_str()),
-                outcome: Outcome::Ok,
-                detail: serde_json::json!({}),
-            })
+            audit::append(
+                &mut tx,
+                now,
+                &Record {
+                    actor: who.actor(),
+                    addr: &who.addr,
+                    action: "auth.logout",
+                    target: format!("user:{}", who.actor()),
+                    site: who.account.as_ref().map_or("", |a| a.site_code.as_str()),
+                    outcome: Outcome::Ok,
+                    detail: serde_json::json!({}),
+                },
+            )
             .await?;
             tx.commit().await
         }
@@ -529,7 +583,13 @@ async fn logout(State(state): State<AppState>, who: Principal, headers: HeaderMa
     let mut res = Redirect::to("/login").into_response();
     res.headers_mut().insert(
         header::SET_COOKIE,
-        set_cookie(SESSION_COOKIE, "", Some(0), "Lax", access::secure(&state.auth, &headers)),
+        set_cookie(
+            SESSION_COOKIE,
+            "",
+            Some(0),
+            "Lax",
+            access::secure(&state.auth, &headers),
+        ),
     );
     res
 }
@@ -606,7 +666,11 @@ async fn account_page(State(state): State<AppState>, locale: Locale, who: Princi
     } else {
         ""
     };
-    show(account_view(&state, locale, &who, FormErrors::none(), notice, None).await, StatusCode::OK, locale)
+    show(
+        account_view(&state, locale, &who, FormErrors::none(), notice, None).await,
+        StatusCode::OK,
+        locale,
+    )
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -633,7 +697,15 @@ async fn change_password(
         }
         Err(Err(e)) => crate::home::error_page(locale, e.status),
         Err(Ok(errors)) => show(
-            account_view(&state, locale, &who, FormErrors::of(locale, &errors), "", None).await,
+            account_view(
+                &state,
+                locale,
+                &who,
+                FormErrors::of(locale, &errors),
+                "",
+                None,
+            )
+            .await,
             StatusCode::UNPROCESSABLE_ENTITY,
             locale,
         ),
@@ -653,7 +725,10 @@ async fn change_password_inner(
         .map_err(|e| Err(e.into()))?
         .ok_or_else(|| Err(ApiError::not_found()))?;
     if !verify(creds.password_hash, form.current.clone()).await {
-        return Err(Ok(vec![FieldError::new("current", "password.current_wrong")]));
+        return Err(Ok(vec![FieldError::new(
+            "current",
+            "password.current_wrong",
+        )]));
     }
     if form.password == form.current {
         return Err(Ok(vec![FieldError::new("password", "password.same")]));
@@ -665,17 +740,24 @@ async fn change_password_inner(
     let result = async {
         let mut tx = state.store.begin().await?;
         accounts::set_password(&mut tx, account.id, &hash, false, now).await?;
-        audit::append(&mut tx, now, &Record {
-            actor: &account.username,
-            addr: &who.addr,
-            action: "account.password",
-            target: format!("user:{}", account.username),
-            site: &account.site_code,
-            outcome: Outcome::Ok,
-            detail: serde_json::json!({}),
-        })
+        audit::append(
+            &mut tx,
+            now,
+            &Record {
+                actor: &account.username,
+                addr: &who.addr,
+                action: "account.password",
+                target: format!("user:{}", account.username),
+                site: &account.site_code,
+                outcome: Outcome::Ok,
+                detail: serde_json::json!({}),
+            },
+        )
         .await?;
-        let fresh = Account { must_change: false, ..account.clone() };
+        let fresh = Account {
+            must_change: false,
+            ..account.clone()
+        };
         let c = start_session(&mut tx, &fresh, now, &state.auth, headers).await?;
         tx.commit().await?;
         Ok::<_, ApiError>(c)
@@ -696,7 +778,11 @@ fn parse_label(raw: &str) -> Result<String, FieldError> {
     if s.chars().count() > 64 || s.chars().any(char::is_control) {
         return Err(FieldError::new("label", "token.label.invalid"));
     }
-    Ok(if s.is_empty() { "API".to_owned() } else { s.to_owned() })
+    Ok(if s.is_empty() {
+        "API".to_owned()
+    } else {
+        s.to_owned()
+    })
 }
 
 /// Makes a token for `account`; returns the secret (shown once) and its expiry.
@@ -707,21 +793,26 @@ async fn make_token(
     label: &str,
 ) -> Result<(Uuid, String, OffsetDateTime), ApiError> {
     let now = state.clock.now();
-    let lifetime = time::Duration::try_from(state.auth.token_lifetime).unwrap_or(time::Duration::days(30));
+    let lifetime =
+        time::Duration::try_from(state.auth.token_lifetime).unwrap_or(time::Duration::days(30));
     let expires = now + lifetime;
     let secret = format!("fk_{}", accounts::new_secret::<32>());
     let id = state.ids.new_id();
     let mut tx = state.store.begin().await?;
     accounts::insert_token(&mut tx, id, account.id, &secret, label, now, expires).await?;
-    audit::append(&mut tx, now, &Record {
-        actor: &account.username,
-        addr,
-        action: "token.create",
-        target: format!("token:{id}"),
-        site: &account.site_code,
-        outcome: Outcome::Ok,
-        detail: serde_json::json!({"label": label}),
-    })
+    audit::append(
+        &mut tx,
+        now,
+        &Record {
+            actor: &account.username,
+            addr,
+            action: "token.create",
+            target: format!("token:{id}"),
+            site: &account.site_code,
+            outcome: Outcome::Ok,
+            detail: serde_json::json!({"label": label}),
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok((id, secret, expires))
@@ -732,15 +823,19 @@ async fn revoke(state: &AppState, who: &Principal, id: Uuid) -> Result<(), ApiEr
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
     accounts::revoke_token(&mut tx, account.id, id, now).await?;
-    audit::append(&mut tx, now, &Record {
-        actor: &account.username,
-        addr: &who.addr,
-        action: "token.revoke",
-        target: format!("token:{id}"),
-        site: &account.site_code,
-        outcome: Outcome::Ok,
-        detail: serde_json::json!({}),
-    })
+    audit::append(
+        &mut tx,
+        now,
+        &Record {
+            actor: &account.username,
+            addr: &who.addr,
+            action: "token.revoke",
+            target: format!("token:{id}"),
+            site: &account.site_code,
+            outcome: Outcome::Ok,
+            detail: serde_json::json!({}),
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(())
@@ -768,7 +863,15 @@ async fn create_token_form(
     };
     match made {
         Ok((_, secret, _)) => show(
-            account_view(&state, locale, &who, FormErrors::none(), "token.created", Some(secret)).await,
+            account_view(
+                &state,
+                locale,
+                &who,
+                FormErrors::none(),
+                "token.created",
+                Some(secret),
+            )
+            .await,
             StatusCode::CREATED,
             locale,
         ),
@@ -839,8 +942,10 @@ async fn issue_token(
                     .unwrap_or_default(),
             };
             let mut res = (StatusCode::CREATED, Json(body)).into_response();
-            res.headers_mut()
-                .insert(header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+            res.headers_mut().insert(
+                header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            );
             Ok(res)
         }
         SignIn::Failed => Err(ApiError::new(StatusCode::UNAUTHORIZED, "auth.failed")),
@@ -907,7 +1012,11 @@ mod tests {
     fn user_names_are_short_lower_case_words() {
         assert_eq!(parse_username(" Admin.QX "), Ok("admin.qx".to_owned()));
         for bad in ["ab", "张三", "a b", &"a".repeat(33), "x/y"] {
-            assert_eq!(parse_username(bad).unwrap_err().code, "user.username.invalid", "{bad}");
+            assert_eq!(
+                parse_username(bad).unwrap_err().code,
+                "user.username.invalid",
+                "{bad}"
+            );
         }
     }
 

@@ -1,8 +1,8 @@
 //! The app shell: layout, role-based navigation, language switch, the home page and its
 //! panels, and friendly error pages in both languages.
 
-use crate::error::ApiError;
 use crate::access::Principal;
+use crate::error::ApiError;
 use crate::i18n::{self, Locale};
 use crate::{AppState, VERSION};
 use askama::Template;
@@ -378,7 +378,10 @@ mod tests {
             .iter()
             .map(|n| n.href)
             .collect();
-        assert_eq!(admin, ["/", "/org", "/admin/users", "/audit", "/api/openapi.json"]);
+        assert_eq!(
+            admin,
+            ["/", "/org", "/admin/users", "/audit", "/api/openapi.json"]
+        );
         for role in Role::ALL {
             assert!(
                 nav_for(role, Locale::ZhCn, "/")

@@ -17,11 +17,11 @@ use fangkong_domain::org::{Name, NewSite, PersonKind, SiteCode, SiteKind, parse_
 use fangkong_domain::privacy::{IdNumber, PersonName, Phone};
 use fangkong_store::audit::{self, Record};
 use fangkong_store::org::{self, PersonalField, Site};
-use uuid::Uuid;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -319,10 +319,17 @@ pub async fn validate_person(
         .await
         .map_err(|_| ApiError::invalid(vec![FieldError::new("site", "site.unknown")]))?;
     let today = beijing(state.clock.now()).date();
-    let text = |o: &Option<String>| o.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let text = |o: &Option<String>| {
+        o.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
     let kind = PersonKind::parse(body.kind.trim());
     let name = PersonName::parse(&body.name, "name");
-    let phone = text(&body.phone).map(|p| Phone::parse(&p, "phone")).transpose();
+    let phone = text(&body.phone)
+        .map(|p| Phone::parse(&p, "phone"))
+        .transpose();
     let id_number = text(&body.id_number)
         .map(|n| IdNumber::parse(&n, "id_number", today))
         .transpose();
@@ -567,7 +574,11 @@ async fn create_site(
 }
 
 /// A new site hangs under a site in the caller's subtree: a root is made only by setup.
-pub async fn check_parent(state: &AppState, who: &Principal, new: &NewSite) -> Result<(), ApiError> {
+pub async fn check_parent(
+    state: &AppState,
+    who: &Principal,
+    new: &NewSite,
+) -> Result<(), ApiError> {
     let unknown = || ApiError::invalid(vec![FieldError::new("parent", "site.parent.unknown")]);
     match &new.parent {
         Some(code) => who
@@ -575,7 +586,10 @@ pub async fn check_parent(state: &AppState, who: &Principal, new: &NewSite) -> R
             .await
             .map(drop)
             .map_err(|_| unknown()),
-        None => Err(ApiError::invalid(vec![FieldError::new("parent", "site.parent.required")])),
+        None => Err(ApiError::invalid(vec![FieldError::new(
+            "parent",
+            "site.parent.required",
+        )])),
     }
 }
 

@@ -33,7 +33,10 @@ pub fn router() -> Router<AppState> {
         .route("/org/sites", post(create_site))
         .route("/org/sites/{code}", get(site_page).post(update_site))
         .route("/org/sites/{code}/checkpoints", post(add_checkpoint))
-        .route("/org/sites/{code}/people", get(people_page).post(create_person))
+        .route(
+            "/org/sites/{code}/people",
+            get(people_page).post(create_person),
+        )
         .route("/org/people/{id}/reveal/{field}", post(reveal_field))
         .route("/org/sites/{code}/groups", get(groups_page))
         .route("/org/sites/{code}/groups/{kind}", post(set_duties))
@@ -54,19 +57,35 @@ fn page<T: Template>(result: Result<T, ApiError>, status: StatusCode, locale: Lo
 
 /// Splits errors the user must correct from failures.
 fn fields_or(e: ApiError) -> Result<Vec<FieldError>, ApiError> {
-    if e.fields.is_empty() { Err(e) } else { Ok(e.fields) }
+    if e.fields.is_empty() {
+        Err(e)
+    } else {
+        Ok(e.fields)
+    }
 }
 
-async fn record(state: &AppState, tx: &mut fangkong_store::Tx, who: &Principal, action: &str, target: String, site: &str, detail: serde_json::Value) -> Result<(), ApiError> {
-    audit::append(tx, state.clock.now(), &Record {
-        actor: who.actor(),
-        addr: &who.addr,
-        action,
-        target,
-        site,
-        outcome: Outcome::Ok,
-        detail,
-    })
+async fn record(
+    state: &AppState,
+    tx: &mut fangkong_store::Tx,
+    who: &Principal,
+    action: &str,
+    target: String,
+    site: &str,
+    detail: serde_json::Value,
+) -> Result<(), ApiError> {
+    audit::append(
+        tx,
+        state.clock.now(),
+        &Record {
+            actor: who.actor(),
+            addr: &who.addr,
+            action,
+            target,
+            site,
+            outcome: Outcome::Ok,
+            detail,
+        },
+    )
     .await?;
     Ok(())
 }
@@ -105,7 +124,13 @@ struct SiteForm {
     capacity: String,
 }
 
-async fn tree_view(state: &AppState, locale: Locale, who: &Principal, errors: FormErrors, form: SiteForm) -> Result<TreePage, ApiError> {
+async fn tree_view(
+    state: &AppState,
+    locale: Locale,
+    who: &Principal,
+    errors: FormErrors,
+    form: SiteForm,
+) -> Result<TreePage, ApiError> {
     let scope = who.scope(&state.store).await?;
     let sites: Vec<_> = org::list_sites(&state.store)
         .await?
@@ -142,16 +167,38 @@ async fn tree_view(state: &AppState, locale: Locale, who: &Principal, errors: Fo
 }
 
 async fn tree_page(State(state): State<AppState>, locale: Locale, who: Principal) -> Response {
-    page(tree_view(&state, locale, &who, FormErrors::none(), SiteForm::default()).await, StatusCode::OK, locale)
+    page(
+        tree_view(
+            &state,
+            locale,
+            &who,
+            FormErrors::none(),
+            SiteForm::default(),
+        )
+        .await,
+        StatusCode::OK,
+        locale,
+    )
 }
 
-async fn create_site(State(state): State<AppState>, locale: Locale, who: Principal, Form(f): Form<SiteForm>) -> Response {
+async fn create_site(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    Form(f): Form<SiteForm>,
+) -> Response {
     let result = async {
         let code = SiteCode::parse(&f.code);
         let name = Name::parse(&f.name, "name");
         let kind = SiteKind::parse(f.kind.trim());
-        let parent = SiteCode::parse(&f.parent).map_err(|_| FieldError::new("parent", "site.parent.unknown"));
-        let capacity = f.capacity.trim().parse::<i64>().map_err(|_| FieldError::new("capacity", "site.capacity.invalid")).and_then(parse_capacity);
+        let parent = SiteCode::parse(&f.parent)
+            .map_err(|_| FieldError::new("parent", "site.parent.unknown"));
+        let capacity = f
+            .capacity
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| FieldError::new("capacity", "site.capacity.invalid"))
+            .and_then(parse_capacity);
         let address = f.address.trim().to_owned();
         let address = if address.chars().count() > 200 || address.chars().any(char::is_control) {
             Err(FieldError::new("address", "name.invalid"))
@@ -159,19 +206,37 @@ async fn create_site(State(state): State<AppState>, locale: Locale, who: Princip
             Ok(address)
         };
         let new = match (code, name, kind, parent, capacity, address) {
-            (Ok(code), Ok(name), Ok(kind), Ok(parent), Ok(capacity), Ok(address)) => NewSite { code, name, kind, parent: Some(parent), address, capacity },
-            (a, b, c, d, e, g) => return Err(Ok([a.err(), b.err(), c.err(), d.err(), e.err(), g.err()].into_iter().flatten().collect::<Vec<FieldError>>())),
+            (Ok(code), Ok(name), Ok(kind), Ok(parent), Ok(capacity), Ok(address)) => NewSite {
+                code,
+                name,
+                kind,
+                parent: Some(parent),
+                address,
+                capacity,
+            },
+            (a, b, c, d, e, g) => {
+                return Err(Ok([a.err(), b.err(), c.err(), d.err(), e.err(), g.err()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<FieldError>>()));
+            }
         };
         check_parent(&state, &who, &new).await.map_err(fields_or)?;
         let mut tx = state.store.begin().await.map_err(|e| Err(e.into()))?;
-        let site = insert_site(&state, &who, &new, &mut tx).await.map_err(fields_or)?;
+        let site = insert_site(&state, &who, &new, &mut tx)
+            .await
+            .map_err(fields_or)?;
         tx.commit().await.map_err(|e| Err(e.into()))?;
         Ok(site.code)
     }
     .await;
     match result {
         Ok(code) => Redirect::to(&format!("/org/sites/{code}")).into_response(),
-        Err(Ok(fields)) => page(tree_view(&state, locale, &who, FormErrors::of(locale, &fields), f).await, StatusCode::UNPROCESSABLE_ENTITY, locale),
+        Err(Ok(fields)) => page(
+            tree_view(&state, locale, &who, FormErrors::of(locale, &fields), f).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            locale,
+        ),
         Err(Err(e)) => error_page(locale, e.status),
     }
 }
@@ -217,7 +282,15 @@ struct Saved {
     saved: Option<String>,
 }
 
-async fn site_view(state: &AppState, locale: Locale, who: &Principal, code: &str, errors: FormErrors, form: Option<DetailsForm>, saved: bool) -> Result<SitePage, ApiError> {
+async fn site_view(
+    state: &AppState,
+    locale: Locale,
+    who: &Principal,
+    code: &str,
+    errors: FormErrors,
+    form: Option<DetailsForm>,
+    saved: bool,
+) -> Result<SitePage, ApiError> {
     let site = who.site_in_scope(&state.store, code).await?;
     let threshold = format_tenths(u16::try_from(site.threshold).unwrap_or(373));
     let form = form.unwrap_or_else(|| DetailsForm {
@@ -236,7 +309,12 @@ async fn site_view(state: &AppState, locale: Locale, who: &Principal, code: &str
             .await?
             .into_iter()
             .map(|u| UnitLine {
-                windows: u.windows.iter().map(u32::to_string).collect::<Vec<_>>().join("、"),
+                windows: u
+                    .windows
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join("、"),
                 code: u.code,
                 name: u.name,
                 is_bureau: u.is_bureau,
@@ -251,11 +329,36 @@ async fn site_view(state: &AppState, locale: Locale, who: &Principal, code: &str
     })
 }
 
-async fn site_page(State(state): State<AppState>, locale: Locale, who: Principal, Path(code): Path<String>, Query(q): Query<Saved>) -> Response {
-    page(site_view(&state, locale, &who, &code, FormErrors::none(), None, q.saved.is_some()).await, StatusCode::OK, locale)
+async fn site_page(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    Path(code): Path<String>,
+    Query(q): Query<Saved>,
+) -> Response {
+    page(
+        site_view(
+            &state,
+            locale,
+            &who,
+            &code,
+            FormErrors::none(),
+            None,
+            q.saved.is_some(),
+        )
+        .await,
+        StatusCode::OK,
+        locale,
+    )
 }
 
-async fn update_site(State(state): State<AppState>, locale: Locale, who: Principal, Path(code): Path<String>, Form(f): Form<DetailsForm>) -> Response {
+async fn update_site(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    Path(code): Path<String>,
+    Form(f): Form<DetailsForm>,
+) -> Response {
     let result = async {
         let site = who.site_in_scope(&state.store, &code).await.map_err(Err)?;
         let name = Name::parse(&f.name, "name");
@@ -290,7 +393,20 @@ async fn update_site(State(state): State<AppState>, locale: Locale, who: Princip
     .await;
     match result {
         Ok(()) => Redirect::to(&format!("/org/sites/{code}?saved=1")).into_response(),
-        Err(Ok(fields)) => page(site_view(&state, locale, &who, &code, FormErrors::of(locale, &fields), Some(f), false).await, StatusCode::UNPROCESSABLE_ENTITY, locale),
+        Err(Ok(fields)) => page(
+            site_view(
+                &state,
+                locale,
+                &who,
+                &code,
+                FormErrors::of(locale, &fields),
+                Some(f),
+                false,
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            locale,
+        ),
         Err(Err(e)) => error_page(locale, e.status),
     }
 }
@@ -303,12 +419,34 @@ struct CheckpointForm {
     is_main: Option<String>,
 }
 
-async fn add_checkpoint(State(state): State<AppState>, locale: Locale, who: Principal, Path(code): Path<String>, Form(f): Form<CheckpointForm>) -> Response {
+async fn add_checkpoint(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    Path(code): Path<String>,
+    Form(f): Form<CheckpointForm>,
+) -> Response {
     let result = async {
         let site = who.site_in_scope(&state.store, &code).await.map_err(Err)?;
         let cp = match (SiteCode::parse(&f.code), Name::parse(&f.name, "name")) {
-            (Ok(c), Ok(n)) => NewCheckpoint { code: c, name: n, is_main: f.is_main.is_some() },
-            (a, b) => return Err(Ok([a.err(), b.err()].into_iter().flatten().map(|e| e.at(if e.field == "code" { "cp_code" } else { "cp_name" })).collect::<Vec<FieldError>>())),
+            (Ok(c), Ok(n)) => NewCheckpoint {
+                code: c,
+                name: n,
+                is_main: f.is_main.is_some(),
+            },
+            (a, b) => {
+                return Err(Ok([a.err(), b.err()]
+                    .into_iter()
+                    .flatten()
+                    .map(|e| {
+                        e.at(if e.field == "code" {
+                            "cp_code"
+                        } else {
+                            "cp_name"
+                        })
+                    })
+                    .collect::<Vec<FieldError>>()));
+            }
         };
         let mut tx = state.store.begin().await.map_err(|e| Err(e.into()))?;
         org::insert_checkpoint(&mut tx, state.ids.new_id(), site.id, &cp, state.clock.now())
@@ -317,15 +455,36 @@ async fn add_checkpoint(State(state): State<AppState>, locale: Locale, who: Prin
                 fangkong_store::StoreError::Invalid(f) => Ok(vec![f.at("cp_code")]),
                 other => Err(other.into()),
             })?;
-        record(&state, &mut tx, &who, "checkpoint.create", format!("checkpoint:{}/{}", site.code, cp.code), &site.code, serde_json::json!({"main": cp.is_main}))
-            .await
-            .map_err(Err)?;
+        record(
+            &state,
+            &mut tx,
+            &who,
+            "checkpoint.create",
+            format!("checkpoint:{}/{}", site.code, cp.code),
+            &site.code,
+            serde_json::json!({"main": cp.is_main}),
+        )
+        .await
+        .map_err(Err)?;
         tx.commit().await.map_err(|e| Err(e.into()))
     }
     .await;
     match result {
         Ok(()) => Redirect::to(&format!("/org/sites/{code}?saved=1")).into_response(),
-        Err(Ok(fields)) => page(site_view(&state, locale, &who, &code, FormErrors::of(locale, &fields), None, false).await, StatusCode::UNPROCESSABLE_ENTITY, locale),
+        Err(Ok(fields)) => page(
+            site_view(
+                &state,
+                locale,
+                &who,
+                &code,
+                FormErrors::of(locale, &fields),
+                None,
+                false,
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            locale,
+        ),
         Err(Err(e)) => error_page(locale, e.status),
     }
 }
@@ -355,7 +514,14 @@ struct PersonLine {
     id_number: String,
 }
 
-async fn people_view(state: &AppState, locale: Locale, who: &Principal, code: &str, errors: FormErrors, form: NewPersonBody) -> Result<PeoplePage, ApiError> {
+async fn people_view(
+    state: &AppState,
+    locale: Locale,
+    who: &Principal,
+    code: &str,
+    errors: FormErrors,
+    form: NewPersonBody,
+) -> Result<PeoplePage, ApiError> {
     let site = who.site_in_scope(&state.store, code).await?;
     let people = org::people(&state.store, &state.vault, site.id)
         .await?
@@ -372,7 +538,11 @@ async fn people_view(state: &AppState, locale: Locale, who: &Principal, code: &s
         .collect();
     Ok(PeoplePage {
         shell: Shell::of(locale, "/org", who),
-        units: org::units(&state.store, site.id).await?.into_iter().map(|u| (u.code, u.name)).collect(),
+        units: org::units(&state.store, site.id)
+            .await?
+            .into_iter()
+            .map(|u| (u.code, u.name))
+            .collect(),
         site,
         people,
         can_manage: who.can(Permission::PeopleManage),
@@ -382,17 +552,37 @@ async fn people_view(state: &AppState, locale: Locale, who: &Principal, code: &s
     })
 }
 
-async fn people_page(State(state): State<AppState>, locale: Locale, who: Principal, Path(code): Path<String>) -> Response {
-    let form = NewPersonBody { kind: PersonKind::Staff.as_str().to_owned(), ..NewPersonBody::default() };
-    page(people_view(&state, locale, &who, &code, FormErrors::none(), form).await, StatusCode::OK, locale)
+async fn people_page(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    Path(code): Path<String>,
+) -> Response {
+    let form = NewPersonBody {
+        kind: PersonKind::Staff.as_str().to_owned(),
+        ..NewPersonBody::default()
+    };
+    page(
+        people_view(&state, locale, &who, &code, FormErrors::none(), form).await,
+        StatusCode::OK,
+        locale,
+    )
 }
 
-async fn create_person(State(state): State<AppState>, locale: Locale, who: Principal, Path(code): Path<String>, Form(mut f): Form<NewPersonBody>) -> Response {
+async fn create_person(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    Path(code): Path<String>,
+    Form(mut f): Form<NewPersonBody>,
+) -> Response {
     f.site = code.clone();
     let result = async {
         let (site, person) = validate_person(&state, &who, &f).await.map_err(fields_or)?;
         let mut tx = state.store.begin().await.map_err(|e| Err(e.into()))?;
-        add_person(&state, &who, &site, &person, &mut tx).await.map_err(fields_or)?;
+        add_person(&state, &who, &site, &person, &mut tx)
+            .await
+            .map_err(fields_or)?;
         tx.commit().await.map_err(|e| Err(e.into()))
     }
     .await;
@@ -400,19 +590,47 @@ async fn create_person(State(state): State<AppState>, locale: Locale, who: Princ
         Ok(()) => Redirect::to(&format!("/org/sites/{code}/people")).into_response(),
         // Never echo the personal values back into the page on a mistake, except to the
         // person typing them (same session): the form keeps them so they can correct one.
-        Err(Ok(fields)) => page(people_view(&state, locale, &who, &code, FormErrors::of(locale, &fields), f).await, StatusCode::UNPROCESSABLE_ENTITY, locale),
+        Err(Ok(fields)) => page(
+            people_view(
+                &state,
+                locale,
+                &who,
+                &code,
+                FormErrors::of(locale, &fields),
+                f,
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            locale,
+        ),
         Err(Err(e)) => error_page(locale, e.status),
     }
 }
 
 /// The htmx reveal: the plain value in place of the masked one, never cached.
-async fn reveal_field(State(state): State<AppState>, locale: Locale, who: Principal, Path((id, field)): Path<(Uuid, String)>) -> Response {
+async fn reveal_field(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    Path((id, field)): Path<(Uuid, String)>,
+) -> Response {
     match reveal(&state, &who, id, &field).await {
         Ok(value) => {
             let text = value.unwrap_or_default();
-            let escaped = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
-            let mut res = Html(format!("<span class=\"revealed\" title=\"{}\">{escaped}</span>", locale.t("person.revealed"))).into_response();
-            res.headers_mut().insert(header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+            let escaped = text
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;");
+            let mut res = Html(format!(
+                "<span class=\"revealed\" title=\"{}\">{escaped}</span>",
+                locale.t("person.revealed")
+            ))
+            .into_response();
+            res.headers_mut().insert(
+                header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            );
             res
         }
         Err(e) => (e.status, locale.t("person.reveal_failed")).into_response(),
@@ -440,7 +658,13 @@ struct GroupsPage {
     errors: FormErrors,
 }
 
-async fn groups_view(state: &AppState, locale: Locale, who: &Principal, code: &str, errors: FormErrors) -> Result<GroupsPage, ApiError> {
+async fn groups_view(
+    state: &AppState,
+    locale: Locale,
+    who: &Principal,
+    code: &str,
+    errors: FormErrors,
+) -> Result<GroupsPage, ApiError> {
     let site = who.site_in_scope(&state.store, code).await?;
     let groups = org::groups(&state.store, &state.vault, site.id)
         .await?
@@ -449,12 +673,31 @@ async fn groups_view(state: &AppState, locale: Locale, who: &Principal, code: &s
             kind: g.kind.as_str(),
             title: locale.t(&format!("group.{}", g.kind.as_str())),
             duties: g.duties,
-            members: g.members.into_iter().map(|m| (m.person, m.name, locale.t(&format!("position.{}", m.position.as_str())))).collect(),
-            positions: g.kind.positions().iter().map(|p| (p.as_str(), locale.t(&format!("position.{}", p.as_str())))).collect(),
+            members: g
+                .members
+                .into_iter()
+                .map(|m| {
+                    (
+                        m.person,
+                        m.name,
+                        locale.t(&format!("position.{}", m.position.as_str())),
+                    )
+                })
+                .collect(),
+            positions: g
+                .kind
+                .positions()
+                .iter()
+                .map(|p| (p.as_str(), locale.t(&format!("position.{}", p.as_str()))))
+                .collect(),
         })
         .collect();
     let people = if who.can(Permission::OrgManage) {
-        org::people(&state.store, &state.vault, site.id).await?.into_iter().map(|p| (p.id, p.name, p.job)).collect()
+        org::people(&state.store, &state.vault, site.id)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.name, p.job))
+            .collect()
     } else {
         Vec::new()
     };
@@ -468,8 +711,17 @@ async fn groups_view(state: &AppState, locale: Locale, who: &Principal, code: &s
     })
 }
 
-async fn groups_page(State(state): State<AppState>, locale: Locale, who: Principal, Path(code): Path<String>) -> Response {
-    page(groups_view(&state, locale, &who, &code, FormErrors::none()).await, StatusCode::OK, locale)
+async fn groups_page(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    Path(code): Path<String>,
+) -> Response {
+    page(
+        groups_view(&state, locale, &who, &code, FormErrors::none()).await,
+        StatusCode::OK,
+        locale,
+    )
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -485,7 +737,11 @@ async fn group_change(
     who: &Principal,
     code: &str,
     kind: &str,
-    change: impl AsyncFnOnce(&mut fangkong_store::Tx, &Site, GroupKind) -> Result<serde_json::Value, Result<Vec<FieldError>, ApiError>>,
+    change: impl AsyncFnOnce(
+        &mut fangkong_store::Tx,
+        &Site,
+        GroupKind,
+    ) -> Result<serde_json::Value, Result<Vec<FieldError>, ApiError>>,
     action: &str,
 ) -> Response {
     let result = async {
@@ -493,24 +749,55 @@ async fn group_change(
         let kind = GroupKind::parse(kind).map_err(|_| Err(ApiError::not_found()))?;
         let mut tx = state.store.begin().await.map_err(|e| Err(e.into()))?;
         let detail = change(&mut tx, &site, kind).await?;
-        record(state, &mut tx, who, action, format!("group:{}/{}", site.code, kind.as_str()), &site.code, detail).await.map_err(Err)?;
+        record(
+            state,
+            &mut tx,
+            who,
+            action,
+            format!("group:{}/{}", site.code, kind.as_str()),
+            &site.code,
+            detail,
+        )
+        .await
+        .map_err(Err)?;
         tx.commit().await.map_err(|e| Err(e.into()))
     }
     .await;
     match result {
         Ok(()) => Redirect::to(&format!("/org/sites/{code}/groups")).into_response(),
-        Err(Ok(fields)) => page(groups_view(state, locale, who, code, FormErrors::of(locale, &fields)).await, StatusCode::UNPROCESSABLE_ENTITY, locale),
+        Err(Ok(fields)) => page(
+            groups_view(state, locale, who, code, FormErrors::of(locale, &fields)).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            locale,
+        ),
         Err(Err(e)) => error_page(locale, e.status),
     }
 }
 
-async fn set_duties(State(state): State<AppState>, locale: Locale, who: Principal, Path((code, kind)): Path<(String, String)>, Form(f): Form<DutiesForm>) -> Response {
+async fn set_duties(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    Path((code, kind)): Path<(String, String)>,
+    Form(f): Form<DutiesForm>,
+) -> Response {
     let now = state.clock.now();
-    group_change(&state, locale, &who, &code, &kind, async |tx, site, kind| {
-        let duties = parse_duties(&f.duties).map_err(|e| Ok(vec![e]))?;
-        org::set_duties(tx, site.id, kind, &duties, now).await.map_err(|e| Err(e.into()))?;
-        Ok(serde_json::json!({"duties_chars": duties.chars().count()}))
-    }, "group.duties").await
+    group_change(
+        &state,
+        locale,
+        &who,
+        &code,
+        &kind,
+        async |tx, site, kind| {
+            let duties = parse_duties(&f.duties).map_err(|e| Ok(vec![e]))?;
+            org::set_duties(tx, site.id, kind, &duties, now)
+                .await
+                .map_err(|e| Err(e.into()))?;
+            Ok(serde_json::json!({"duties_chars": duties.chars().count()}))
+        },
+        "group.duties",
+    )
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -520,21 +807,55 @@ struct MemberForm {
     position: String,
 }
 
-async fn add_member(State(state): State<AppState>, locale: Locale, who: Principal, Path((code, kind)): Path<(String, String)>, Form(f): Form<MemberForm>) -> Response {
-    group_change(&state, locale, &who, &code, &kind, async |tx, site, kind| {
-        let person = Uuid::parse_str(f.person.trim()).map_err(|_| Ok(vec![FieldError::new("person", "group.person.unknown")]))?;
-        let position = Position::parse_for(f.position.trim(), kind).map_err(|e| Ok(vec![e]))?;
-        org::set_member(tx, site.id, kind, person, position).await.map_err(|e| match e {
-            fangkong_store::StoreError::Invalid(f) => Ok(vec![f]),
-            other => Err(other.into()),
-        })?;
-        Ok(serde_json::json!({"person": person, "position": position.as_str()}))
-    }, "group.member_set").await
+async fn add_member(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    Path((code, kind)): Path<(String, String)>,
+    Form(f): Form<MemberForm>,
+) -> Response {
+    group_change(
+        &state,
+        locale,
+        &who,
+        &code,
+        &kind,
+        async |tx, site, kind| {
+            let person = Uuid::parse_str(f.person.trim())
+                .map_err(|_| Ok(vec![FieldError::new("person", "group.person.unknown")]))?;
+            let position = Position::parse_for(f.position.trim(), kind).map_err(|e| Ok(vec![e]))?;
+            org::set_member(tx, site.id, kind, person, position)
+                .await
+                .map_err(|e| match e {
+                    fangkong_store::StoreError::Invalid(f) => Ok(vec![f]),
+                    other => Err(other.into()),
+                })?;
+            Ok(serde_json::json!({"person": person, "position": position.as_str()}))
+        },
+        "group.member_set",
+    )
+    .await
 }
 
-async fn remove_member(State(state): State<AppState>, locale: Locale, who: Principal, Path((code, kind, person)): Path<(String, String, Uuid)>) -> Response {
-    group_change(&state, locale, &who, &code, &kind, async |tx, site, kind| {
-        org::remove_member(tx, site.id, kind, person).await.map_err(|e| Err(e.into()))?;
-        Ok(serde_json::json!({"person": person}))
-    }, "group.member_remove").await
+async fn remove_member(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    Path((code, kind, person)): Path<(String, String, Uuid)>,
+) -> Response {
+    group_change(
+        &state,
+        locale,
+        &who,
+        &code,
+        &kind,
+        async |tx, site, kind| {
+            org::remove_member(tx, site.id, kind, person)
+                .await
+                .map_err(|e| Err(e.into()))?;
+            Ok(serde_json::json!({"person": person}))
+        },
+        "group.member_remove",
+    )
+    .await
 }

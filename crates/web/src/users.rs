@@ -103,14 +103,21 @@ async fn validate(
             hash,
         }),
         (u, r, s, h) => {
-            let mut errs: Vec<FieldError> = [u.err(), r.err(), s.err()].into_iter().flatten().collect();
+            let mut errs: Vec<FieldError> =
+                [u.err(), r.err(), s.err()].into_iter().flatten().collect();
             errs.extend(h.err().unwrap_or_default());
             Err(errs)
         }
     }
 }
 
-async fn insert(tx: &mut Tx, state: &AppState, who: &Principal, v: &Valid, must_change: bool) -> Result<Account, ApiError> {
+async fn insert(
+    tx: &mut Tx,
+    state: &AppState,
+    who: &Principal,
+    v: &Valid,
+    must_change: bool,
+) -> Result<Account, ApiError> {
     let now = state.clock.now();
     let account = Account {
         id: state.ids.new_id(),
@@ -133,15 +140,19 @@ async fn insert(tx: &mut Tx, state: &AppState, who: &Principal, v: &Valid, must_
         now,
     )
     .await?;
-    audit::append(tx, now, &Record {
-        actor: who.actor(),
-        addr: &who.addr,
-        action: "user.create",
-        target: format!("user:{}", account.username),
-        site: &account.site_code,
-        outcome: Outcome::Ok,
-        detail: serde_json::json!({"role": account.role.as_str()}),
-    })
+    audit::append(
+        tx,
+        now,
+        &Record {
+            actor: who.actor(),
+            addr: &who.addr,
+            action: "user.create",
+            target: format!("user:{}", account.username),
+            site: &account.site_code,
+            outcome: Outcome::Ok,
+            detail: serde_json::json!({"role": account.role.as_str()}),
+        },
+    )
     .await?;
     Ok(account)
 }
@@ -149,7 +160,10 @@ async fn insert(tx: &mut Tx, state: &AppState, who: &Principal, v: &Valid, must_
 /// Accounts of your subtree.
 #[utoipa::path(get, path = "/api/v1/users", tag = "auth",
     responses((status = 200, body = [UserDto])))]
-async fn list_users(State(state): State<AppState>, who: Principal) -> Result<Json<Vec<UserDto>>, ApiError> {
+async fn list_users(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<Json<Vec<UserDto>>, ApiError> {
     let scope = who.scope(&state.store).await?;
     Ok(Json(
         accounts::list_users(&state.store)
@@ -185,7 +199,8 @@ async fn create_user(
         return Ok(replay);
     }
     let account = insert(&mut tx, &state, &who, &v, false).await?;
-    let answer = serde_json::to_string(&UserDto::from(&account)).map_err(|_| ApiError::internal())?;
+    let answer =
+        serde_json::to_string(&UserDto::from(&account)).map_err(|_| ApiError::internal())?;
     if let Some(op) = idem.remember(StatusCode::CREATED, &answer, state.clock.now())
         && let Err(e) = tx.execute(op.sql, &op.params).await
     {
@@ -286,7 +301,15 @@ async fn users_page(
         _ => "",
     };
     show(
-        users_view(&state, locale, &who, FormErrors::none(), NewUserBody::default(), notice).await,
+        users_view(
+            &state,
+            locale,
+            &who,
+            FormErrors::none(),
+            NewUserBody::default(),
+            notice,
+        )
+        .await,
         StatusCode::OK,
         locale,
     )
@@ -316,12 +339,18 @@ async fn create_form(
     };
     let result = async {
         let scope = who.scope(&state.store).await.map_err(Err)?;
-        let v = validate(&state, &scope, &body, &f.confirm).await.map_err(Ok)?;
+        let v = validate(&state, &scope, &body, &f.confirm)
+            .await
+            .map_err(Ok)?;
         let mut tx = state.store.begin().await.map_err(|e| Err(e.into()))?;
         // A new account chooses its own password at first sign-in.
-        insert(&mut tx, &state, &who, &v, true)
-            .await
-            .map_err(|e| if e.fields.is_empty() { Err(e) } else { Ok(e.fields) })?;
+        insert(&mut tx, &state, &who, &v, true).await.map_err(|e| {
+            if e.fields.is_empty() {
+                Err(e)
+            } else {
+                Ok(e.fields)
+            }
+        })?;
         tx.commit().await.map_err(|e| Err(e.into()))
     }
     .await;
@@ -333,7 +362,10 @@ async fn create_form(
                 locale,
                 &who,
                 FormErrors::of(locale, &fields),
-                NewUserBody { password: String::new(), ..body },
+                NewUserBody {
+                    password: String::new(),
+                    ..body
+                },
                 "",
             )
             .await,
@@ -381,15 +413,19 @@ async fn reset_form(
         accounts::clear_failures(&mut tx, &account.username)
             .await
             .map_err(|e| Err(e.into()))?;
-        audit::append(&mut tx, now, &Record {
-            actor: who.actor(),
-            addr: &who.addr,
-            action: "user.password_reset",
-            target: format!("user:{}", account.username),
-            site: &account.site_code,
-            outcome: Outcome::Ok,
-            detail: serde_json::json!({}),
-        })
+        audit::append(
+            &mut tx,
+            now,
+            &Record {
+                actor: who.actor(),
+                addr: &who.addr,
+                action: "user.password_reset",
+                target: format!("user:{}", account.username),
+                site: &account.site_code,
+                outcome: Outcome::Ok,
+                detail: serde_json::json!({}),
+            },
+        )
         .await
         .map_err(|e| Err(e.into()))?;
         tx.commit().await.map_err(|e| Err(e.into()))
@@ -398,7 +434,15 @@ async fn reset_form(
     match result {
         Ok(()) => Redirect::to("/admin/users?done=reset").into_response(),
         Err(Ok(fields)) => show(
-            users_view(&state, locale, &who, FormErrors::of(locale, &fields), NewUserBody::default(), "").await,
+            users_view(
+                &state,
+                locale,
+                &who,
+                FormErrors::of(locale, &fields),
+                NewUserBody::default(),
+                "",
+            )
+            .await,
             StatusCode::UNPROCESSABLE_ENTITY,
             locale,
         ),
@@ -417,15 +461,19 @@ async fn unlock_form(
         let now = state.clock.now();
         let mut tx = state.store.begin().await?;
         accounts::clear_failures(&mut tx, &account.username).await?;
-        audit::append(&mut tx, now, &Record {
-            actor: who.actor(),
-            addr: &who.addr,
-            action: "user.unlock",
-            target: format!("user:{}", account.username),
-            site: &account.site_code,
-            outcome: Outcome::Ok,
-            detail: serde_json::json!({}),
-        })
+        audit::append(
+            &mut tx,
+            now,
+            &Record {
+                actor: who.actor(),
+                addr: &who.addr,
+                action: "user.unlock",
+                target: format!("user:{}", account.username),
+                site: &account.site_code,
+                outcome: Outcome::Ok,
+                detail: serde_json::json!({}),
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok::<_, ApiError>(())

@@ -67,7 +67,11 @@ async fn every_route_answers_every_role_as_the_permission_table_says() {
                 .headers()
                 .get("content-type")
                 .is_some_and(|c| c == "text/event-stream");
-            let body = if streaming { String::new() } else { res.text().await.unwrap() };
+            let body = if streaming {
+                String::new()
+            } else {
+                res.text().await.unwrap()
+            };
             let code = serde_json::from_str::<serde_json::Value>(&body)
                 .ok()
                 .and_then(|v| v["code"].as_str().map(str::to_owned))
@@ -83,7 +87,10 @@ async fn every_route_answers_every_role_as_the_permission_table_says() {
             if allowed {
                 assert!(!refused, "refused but granted: {what}");
             } else if *role == Role::Public {
-                assert!(refused && status != 403, "public not sent to sign in: {what}");
+                assert!(
+                    refused && status != 403,
+                    "public not sent to sign in: {what}"
+                );
             } else {
                 assert!(refused && status == 403, "allowed but not granted: {what}");
             }
@@ -140,7 +147,10 @@ fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
 /// The value of a hidden field in a page.
 fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + marker.len();
     html[start..start + html[start..].find('"').unwrap()].to_owned()
 }
 
@@ -158,8 +168,14 @@ async fn sessions_start_at_sign_in_end_when_idle_and_refuse_forgeries() {
         .map(|v| v.to_str().unwrap().to_owned())
         .find(|c| c.starts_with("fk_session="))
         .unwrap();
-    assert!(raw.contains("HttpOnly") && raw.contains("SameSite=Lax"), "{raw}");
-    assert!(!raw.contains("Secure"), "plain HTTP without a TLS proxy: {raw}");
+    assert!(
+        raw.contains("HttpOnly") && raw.contains("SameSite=Lax"),
+        "{raw}"
+    );
+    assert!(
+        !raw.contains("Secure"),
+        "plain HTTP without a TLS proxy: {raw}"
+    );
     let session = set_cookie(&res, "fk_session").unwrap();
     let cookie = format!("fk_session={session}");
     let get = |path: &str| {
@@ -211,15 +227,33 @@ async fn sessions_start_at_sign_in_end_when_idle_and_refuse_forgeries() {
     let cookie = format!("fk_session={}", set_cookie(&res, "fk_session").unwrap());
     for _ in 0..35 {
         clock.advance(time::Duration::minutes(20));
-        let r = app.anon.get(app.url("/account")).header("cookie", cookie.clone()).send().await.unwrap();
+        let r = app
+            .anon
+            .get(app.url("/account"))
+            .header("cookie", cookie.clone())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
     }
     clock.advance(time::Duration::minutes(20));
-    let r = app.anon.get(app.url("/account")).header("cookie", cookie.clone()).send().await.unwrap();
+    let r = app
+        .anon
+        .get(app.url("/account"))
+        .header("cookie", cookie.clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303, "a session lasts at most 12 hours");
 
     // A tampered cookie or token reveals nothing.
-    let tampered = app.anon.get(app.url("/org")).header("cookie", "fk_session=forged").send().await.unwrap();
+    let tampered = app
+        .anon
+        .get(app.url("/org"))
+        .header("cookie", "fk_session=forged")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(tampered.status(), 303);
     let api = app.get_as("/api/v1/sites", Some("fk_forged")).await;
     assert_eq!(api.headers()["www-authenticate"], "Bearer");
@@ -230,7 +264,13 @@ async fn sessions_start_at_sign_in_end_when_idle_and_refuse_forgeries() {
     // Signing out with the token ends the session.
     let res = form_sign_in(&app, "leader", &app.password("leader")).await;
     let cookie = format!("fk_session={}", set_cookie(&res, "fk_session").unwrap());
-    let page = app.anon.get(app.url("/account")).header("cookie", cookie.clone()).send().await.unwrap();
+    let page = app
+        .anon
+        .get(app.url("/account"))
+        .header("cookie", cookie.clone())
+        .send()
+        .await
+        .unwrap();
     let csrf2 = hidden(&page.text().await.unwrap(), "_csrf");
     assert_ne!(csrf, csrf2, "each session has its own token");
     let out = app
@@ -243,7 +283,13 @@ async fn sessions_start_at_sign_in_end_when_idle_and_refuse_forgeries() {
         .unwrap();
     assert_eq!(out.status(), 303);
     assert!(set_cookie(&out, "fk_session").unwrap().is_empty());
-    let after = app.anon.get(app.url("/account")).header("cookie", cookie).send().await.unwrap();
+    let after = app
+        .anon
+        .get(app.url("/account"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(after.status(), 303);
     app.stop().await;
 }
@@ -261,7 +307,11 @@ async fn sign_in_failures_look_the_same_and_lock_after_five() {
     let (s1, b1) = (unknown.status(), unknown.text().await.unwrap());
     let wrong = attempt("leader", "Wrong-password-1").await;
     let (s2, b2) = (wrong.status(), wrong.text().await.unwrap());
-    assert_eq!((s1.as_u16(), &b1), (s2.as_u16(), &b2), "unknown user and wrong password differ");
+    assert_eq!(
+        (s1.as_u16(), &b1),
+        (s2.as_u16(), &b2),
+        "unknown user and wrong password differ"
+    );
     assert_eq!(s1, 401);
 
     // Three more failures for "leader": five in all from this address.
@@ -279,14 +329,31 @@ async fn sign_in_failures_look_the_same_and_lock_after_five() {
 
     // After the window, the right password works again.
     clock.advance(time::Duration::minutes(16));
-    assert_eq!(attempt("leader", &app.password("leader")).await.status(), 201);
+    assert_eq!(
+        attempt("leader", &app.password("leader")).await.status(),
+        201
+    );
 
     // Every failure is in the audit log, with the name typed and the address.
-    let log = json(app.get("/api/v1/audit?action=auth.login&outcome=failed").await, 200).await;
+    let log = json(
+        app.get("/api/v1/audit?action=auth.login&outcome=failed")
+            .await,
+        200,
+    )
+    .await;
     let failed = log.as_array().unwrap();
     assert_eq!(failed.len(), 5);
-    assert!(failed.iter().any(|e| e["actor"] == "nobody" && e["addr"] == "127.0.0.1"));
-    let denied = json(app.get("/api/v1/audit?action=auth.login&outcome=denied").await, 200).await;
+    assert!(
+        failed
+            .iter()
+            .any(|e| e["actor"] == "nobody" && e["addr"] == "127.0.0.1")
+    );
+    let denied = json(
+        app.get("/api/v1/audit?action=auth.login&outcome=denied")
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(denied.as_array().unwrap().len(), 3);
     app.stop().await;
 }
@@ -317,7 +384,10 @@ async fn tokens_are_listed_and_revoked_and_passwords_follow_the_policy() {
         .await
         .unwrap();
     assert_eq!(res.status(), 204);
-    assert_eq!(app.get_as("/api/v1/sites", Some(&token)).await.status(), 401);
+    assert_eq!(
+        app.get_as("/api/v1/sites", Some(&token)).await.status(),
+        401
+    );
 
     // Accounts: a taken name and weak passwords are refused in the user's language.
     let admin = app.admin_token.clone();
@@ -340,7 +410,14 @@ async fn tokens_are_listed_and_revoked_and_passwords_follow_the_policy() {
         ("0987654321", "password.simple"),
         ("qx-leader-2020", "password.username"),
     ] {
-        let body = json(post(json!({"username": "qx-leader", "role": "leader", "site": "JD-QX", "password": pw})).await, 422).await;
+        let body = json(
+            post(
+                json!({"username": "qx-leader", "role": "leader", "site": "JD-QX", "password": pw}),
+            )
+            .await,
+            422,
+        )
+        .await;
         assert_eq!(body["errors"][0]["field"], "password", "{pw}");
         assert_eq!(body["errors"][0]["code"], code, "{pw}");
     }
@@ -374,19 +451,44 @@ async fn records_of_other_subtrees_do_not_exist_for_you() {
         .await;
     let qx = json(res, 201).await["token"].as_str().unwrap().to_owned();
     let sites = json(app.get_as("/api/v1/sites", Some(&qx)).await, 200).await;
-    let codes: Vec<_> = sites.as_array().unwrap().iter().map(|s| s["code"].as_str().unwrap()).collect();
+    let codes: Vec<_> = sites
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["code"].as_str().unwrap())
+        .collect();
     assert_eq!(codes, ["JD-QX", "JD-QX-01", "JD-QX-02"]);
-    for path in ["/api/v1/sites/JD", "/api/v1/sites/JD-PD", "/api/v1/sites/JD/people", "/api/v1/sites/JD-PD-01/groups"] {
+    for path in [
+        "/api/v1/sites/JD",
+        "/api/v1/sites/JD-PD",
+        "/api/v1/sites/JD/people",
+        "/api/v1/sites/JD-PD-01/groups",
+    ] {
         assert_eq!(app.get_as(path, Some(&qx)).await.status(), 404, "{path}");
     }
     // A person of the district hall, by id: not found, and not revealable.
     let hall = json(app.get("/api/v1/sites/JD/people").await, 200).await;
     let id = hall[0]["id"].as_str().unwrap();
-    assert_eq!(app.get_as(&format!("/api/v1/people/{id}"), Some(&qx)).await.status(), 404);
-    let reveal = app.post_as(&format!("/api/v1/people/{id}/reveal"), &json!({"field": "phone"}), Some(&qx)).await;
+    assert_eq!(
+        app.get_as(&format!("/api/v1/people/{id}"), Some(&qx))
+            .await
+            .status(),
+        404
+    );
+    let reveal = app
+        .post_as(
+            &format!("/api/v1/people/{id}/reveal"),
+            &json!({"field": "phone"}),
+            Some(&qx),
+        )
+        .await;
     assert_eq!(reveal.status(), 404);
     // Their own people are visible; a site under another town cannot be created.
-    let own = json(app.get_as("/api/v1/sites/JD-QX/people", Some(&qx)).await, 200).await;
+    let own = json(
+        app.get_as("/api/v1/sites/JD-QX/people", Some(&qx)).await,
+        200,
+    )
+    .await;
     assert_eq!(own.as_array().unwrap().len(), 3);
     let elsewhere = app
         .post_as(
@@ -395,7 +497,10 @@ async fn records_of_other_subtrees_do_not_exist_for_you() {
             Some(&qx),
         )
         .await;
-    assert_eq!(json(elsewhere, 422).await["errors"][0]["code"], "site.parent.unknown");
+    assert_eq!(
+        json(elsewhere, 422).await["errors"][0]["code"],
+        "site.parent.unknown"
+    );
     let mine = app
         .post_as(
             "/api/v1/sites",
@@ -422,7 +527,13 @@ async fn personal_data_is_validated_masked_revealed_by_permission_and_audited() 
     let support = app.token_for("support").await;
     let count = |app: &TestApp| {
         let req = app.client.get(app.url("/api/v1/sites/JD/people"));
-        async move { json(req.send().await.unwrap(), 200).await.as_array().unwrap().len() }
+        async move {
+            json(req.send().await.unwrap(), 200)
+                .await
+                .as_array()
+                .unwrap()
+                .len()
+        }
     };
     let before = count(&app).await;
     let bad = json!({"site": "JD", "kind": "staff", "name": " ", "phone": "1391234567", "id_number": "445203198807150617"});
@@ -436,16 +547,36 @@ async fn personal_data_is_validated_masked_revealed_by_permission_and_audited() 
         .await
         .unwrap();
     let body = json(res, 422).await;
-    let codes: Vec<_> = body["errors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
-    assert_eq!(codes, ["person_name.empty", "phone.invalid", "id_number.checksum"]);
-    assert_eq!(body["errors"][2]["message"], "身份证号码校验位不正确，请核对。");
-    let feb30 = json!({"site": "JD", "kind": "staff", "name": "陈晓", "id_number": "445203198802300615"});
-    let body = json(app.post_as("/api/v1/people", &feb30, Some(&support)).await, 422).await;
+    let codes: Vec<_> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        ["person_name.empty", "phone.invalid", "id_number.checksum"]
+    );
+    assert_eq!(
+        body["errors"][2]["message"],
+        "身份证号码校验位不正确，请核对。"
+    );
+    let feb30 =
+        json!({"site": "JD", "kind": "staff", "name": "陈晓", "id_number": "445203198802300615"});
+    let body = json(
+        app.post_as("/api/v1/people", &feb30, Some(&support)).await,
+        422,
+    )
+    .await;
     assert_eq!(body["errors"][0]["code"], "id_number.birth_date");
     assert_eq!(count(&app).await, before, "nothing saved");
 
     let good = json!({"site": "JD", "unit": "GA", "kind": "staff", "job": "窗口工作人员", "name": "陈晓东", "phone": PHONE, "id_number": ID});
-    let made = json(app.post_as("/api/v1/people", &good, Some(&support)).await, 201).await;
+    let made = json(
+        app.post_as("/api/v1/people", &good, Some(&support)).await,
+        201,
+    )
+    .await;
     assert_eq!(made["name"], "陈**");
     assert_eq!(made["phone"], "139****5678");
     assert_eq!(made["id_number"], "445***********061X");
@@ -454,23 +585,47 @@ async fn personal_data_is_validated_masked_revealed_by_permission_and_audited() 
     // Every answer for roles without reveal is masked.
     for role in ["leader", "support", "service", "unit-admin", "admin"] {
         let t = app.token_for(role).await;
-        for path in ["/api/v1/sites/JD/people".to_owned(), format!("/api/v1/people/{id}"), "/api/v1/sites/JD/groups".to_owned()] {
+        for path in [
+            "/api/v1/sites/JD/people".to_owned(),
+            format!("/api/v1/people/{id}"),
+            "/api/v1/sites/JD/groups".to_owned(),
+        ] {
             let text = app.get_as(&path, Some(&t)).await.text().await.unwrap();
-            assert!(!text.contains(PHONE) && !text.contains(ID) && !text.contains("陈晓东"), "{role} {path}: {text}");
+            assert!(
+                !text.contains(PHONE) && !text.contains(ID) && !text.contains("陈晓东"),
+                "{role} {path}: {text}"
+            );
         }
     }
 
     // Reveal: one field, only for roles that need it, audited with who and where.
     let volunteer = app.token_for("volunteer").await;
     let path = format!("/api/v1/people/{id}/reveal");
-    assert_eq!(app.post_as(&path, &json!({"field": "phone"}), Some(&volunteer)).await.status(), 403);
+    assert_eq!(
+        app.post_as(&path, &json!({"field": "phone"}), Some(&volunteer))
+            .await
+            .status(),
+        403
+    );
     let leader = app.token_for("leader").await;
-    let shown = app.post_as(&path, &json!({"field": "phone"}), Some(&leader)).await;
+    let shown = app
+        .post_as(&path, &json!({"field": "phone"}), Some(&leader))
+        .await;
     assert_eq!(shown.headers()["cache-control"], "no-store");
     assert_eq!(json(shown, 200).await["value"], PHONE);
-    let shown = json(app.post_as(&path, &json!({"field": "id_number"}), Some(&leader)).await, 200).await;
+    let shown = json(
+        app.post_as(&path, &json!({"field": "id_number"}), Some(&leader))
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(shown["value"], ID);
-    let unknown = json(app.post_as(&path, &json!({"field": "address"}), Some(&leader)).await, 422).await;
+    let unknown = json(
+        app.post_as(&path, &json!({"field": "address"}), Some(&leader))
+            .await,
+        422,
+    )
+    .await;
     assert_eq!(unknown["errors"][0]["code"], "person.field.invalid");
     let log = json(app.get("/api/v1/audit?action=person.reveal").await, 200).await;
     let log = log.as_array().unwrap();
@@ -479,7 +634,10 @@ async fn personal_data_is_validated_masked_revealed_by_permission_and_audited() 
     assert_eq!(log[0]["target"], format!("person:{id}"));
     assert_eq!(log[0]["detail"]["field"], "id_number");
     let all = app.get("/api/v1/audit").await.text().await.unwrap();
-    assert!(!all.contains(PHONE) && !all.contains(ID), "the audit log holds no personal value");
+    assert!(
+        !all.contains(PHONE) && !all.contains(ID),
+        "the audit log holds no personal value"
+    );
     app.stop().await;
 }
 
@@ -487,13 +645,22 @@ async fn personal_data_is_validated_masked_revealed_by_permission_and_audited() 
 async fn no_plaintext_id_or_phone_in_the_sqlite_file() {
     let app = TestApp::sqlite().await;
     let good = json!({"site": "JD-QX", "kind": "volunteer", "name": "林小梅", "phone": PHONE, "id_number": ID});
-    assert_eq!(app.post_json("/api/v1/people", &good, None).await.status(), 201);
+    assert_eq!(
+        app.post_json("/api/v1/people", &good, None).await.status(),
+        201
+    );
     let (dir, _keep) = (app.data_dir.clone(), app.shut().await);
     let demo_phone = "13806630000";
     let mut bytes = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
-        if path.file_name().unwrap().to_str().unwrap().starts_with("fangkong.db") {
+        if path
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("fangkong.db")
+        {
             bytes.extend(std::fs::read(path).unwrap());
         }
     }
@@ -514,15 +681,30 @@ async fn no_plaintext_id_or_phone_in_the_sqlite_file() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_plaintext_id_or_phone_in_a_postgres_dump() {
-    let Some(app) = TestApp::postgres("access_dump").await else { return };
-    let good = json!({"site": "JD", "kind": "staff", "name": "林小梅", "phone": PHONE, "id_number": ID});
-    assert_eq!(app.post_json("/api/v1/people", &good, None).await.status(), 201);
+    let Some(app) = TestApp::postgres("access_dump").await else {
+        return;
+    };
+    let good =
+        json!({"site": "JD", "kind": "staff", "name": "林小梅", "phone": PHONE, "id_number": ID});
+    assert_eq!(
+        app.post_json("/api/v1/people", &good, None).await.status(),
+        201
+    );
     let schema = format!("t_access_dump_{}", std::process::id());
     let dump = Command::new("pg_dump")
-        .args(["--data-only", "--schema", &schema, &fangkong_store::testing::postgres_base_url()])
+        .args([
+            "--data-only",
+            "--schema",
+            &schema,
+            &fangkong_store::testing::postgres_base_url(),
+        ])
         .output()
         .expect("pg_dump is installed with the PostgreSQL client");
-    assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
     let text = String::from_utf8_lossy(&dump.stdout);
     assert!(text.contains("people"), "the dump holds the people table");
     for needle in [PHONE, ID, "13806630000", "林小梅"] {
@@ -542,7 +724,12 @@ fn run_cli(args: &[&str], stdin: &str) -> std::process::Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -550,41 +737,98 @@ fn run_cli(args: &[&str], stdin: &str) -> std::process::Output {
 async fn the_cli_adds_users_and_audit_verify_finds_an_edited_row() {
     let app = TestApp::sqlite().await;
     let leader = app.token_for("leader").await;
-    assert_eq!(app.get_as("/api/v1/sites", Some(&leader)).await.status(), 200);
+    assert_eq!(
+        app.get_as("/api/v1/sites", Some(&leader)).await.status(),
+        200
+    );
     let (dir, _keep) = (app.data_dir.clone(), app.shut().await);
     let d = dir.to_str().unwrap();
 
-    let ok = run_cli(&["user", "add", "--username", "qx-admin", "--role", "admin", "--site", "JD-QX", "--data-dir", d], "Quxi-admin-2020\n");
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let ok = run_cli(
+        &[
+            "user",
+            "add",
+            "--username",
+            "qx-admin",
+            "--role",
+            "admin",
+            "--site",
+            "JD-QX",
+            "--data-dir",
+            d,
+        ],
+        "Quxi-admin-2020\n",
+    );
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     assert!(String::from_utf8_lossy(&ok.stdout).contains("created qx-admin (admin) at JD-QX"));
     for (args, pw, needle) in [
-        (vec!["--username", "qx-admin", "--role", "admin"], "Quxi-admin-2021\n", "taken"),
-        (vec!["--username", "qx-2", "--role", "root"], "Quxi-admin-2021\n", "unknown role"),
-        (vec!["--username", "qx-2", "--role", "admin"], "123456\n", "password is refused"),
-        (vec!["--username", "qx-2", "--role", "admin", "--site", "NOPE"], "Quxi-admin-2021\n", "no site"),
+        (
+            vec!["--username", "qx-admin", "--role", "admin"],
+            "Quxi-admin-2021\n",
+            "taken",
+        ),
+        (
+            vec!["--username", "qx-2", "--role", "root"],
+            "Quxi-admin-2021\n",
+            "unknown role",
+        ),
+        (
+            vec!["--username", "qx-2", "--role", "admin"],
+            "123456\n",
+            "password is refused",
+        ),
+        (
+            vec!["--username", "qx-2", "--role", "admin", "--site", "NOPE"],
+            "Quxi-admin-2021\n",
+            "no site",
+        ),
     ] {
         let mut all = vec!["user", "add"];
         all.extend(args);
         all.extend(["--data-dir", d]);
         let out = run_cli(&all, pw);
         assert!(!out.status.success());
-        assert!(String::from_utf8_lossy(&out.stderr).contains(needle), "{needle}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(needle),
+            "{needle}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     let intact = run_cli(&["audit", "verify", "--data-dir", d], "");
-    assert!(intact.status.success(), "{}", String::from_utf8_lossy(&intact.stderr));
+    assert!(
+        intact.status.success(),
+        "{}",
+        String::from_utf8_lossy(&intact.stderr)
+    );
     assert!(String::from_utf8_lossy(&intact.stdout).contains("audit log intact"));
 
     // Someone with access to the file changes who did something.
-    let store = fangkong_store::Store::open_sqlite(&dir.join("fangkong.db")).await.unwrap();
+    let store = fangkong_store::Store::open_sqlite(&dir.join("fangkong.db"))
+        .await
+        .unwrap();
     let mut tx = store.begin().await.unwrap();
-    let n = tx.execute("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2", &[]).await.unwrap();
+    let n = tx
+        .execute(
+            "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2",
+            &[],
+        )
+        .await
+        .unwrap();
     assert_eq!(n, 1);
     tx.commit().await.unwrap();
     store.close().await;
     let broken = run_cli(&["audit", "verify", "--data-dir", d], "");
     assert!(!broken.status.success());
-    assert!(String::from_utf8_lossy(&broken.stderr).contains("TAMPERED: entry 2"), "{}", String::from_utf8_lossy(&broken.stderr));
+    assert!(
+        String::from_utf8_lossy(&broken.stderr).contains("TAMPERED: entry 2"),
+        "{}",
+        String::from_utf8_lossy(&broken.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -593,9 +837,21 @@ async fn an_empty_store_opens_only_the_setup_page_until_it_is_done() {
     let home = app.anon.get(app.url("/")).send().await.unwrap();
     assert_eq!(home.status(), 303);
     assert_eq!(home.headers()["location"], "/setup");
-    let api = json(app.anon.get(app.url("/api/v1/sites")).send().await.unwrap(), 503).await;
+    let api = json(
+        app.anon.get(app.url("/api/v1/sites")).send().await.unwrap(),
+        503,
+    )
+    .await;
     assert_eq!(api["code"], "setup.required");
-    assert_eq!(app.anon.get(app.url("/healthz")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        app.anon
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 
     let page = app.anon.get(app.url("/setup")).send().await.unwrap();
     let cookie = set_cookie(&page, "fk_csrf").unwrap();
@@ -609,30 +865,97 @@ async fn an_empty_store_opens_only_the_setup_page_until_it_is_done() {
             .form(&form)
             .send()
     };
-    let bad = submit(vec![("site_code", "jd x"), ("site_name", ""), ("capacity", "0"), ("username", "A"), ("password", "123"), ("confirm", "123")]).await.unwrap();
+    let bad = submit(vec![
+        ("site_code", "jd x"),
+        ("site_name", ""),
+        ("capacity", "0"),
+        ("username", "A"),
+        ("password", "123"),
+        ("confirm", "123"),
+    ])
+    .await
+    .unwrap();
     assert_eq!(bad.status(), 422);
     let html = bad.text().await.unwrap();
-    for msg in ["站点编号须为", "名称不能为空", "容量须为", "用户名须为", "密码至少 10 个字符"] {
+    for msg in [
+        "站点编号须为",
+        "名称不能为空",
+        "容量须为",
+        "用户名须为",
+        "密码至少 10 个字符",
+    ] {
         assert!(html.contains(msg), "{msg} missing");
     }
-    let mismatch = submit(vec![("site_code", "JD"), ("site_name", "揭东区政务服务中心"), ("capacity", "200"), ("username", "root-admin"), ("password", "Jiedong-safe-2020"), ("confirm", "Jiedong-safe-2021")]).await.unwrap();
-    assert!(mismatch.text().await.unwrap().contains("两次输入的密码不一致"));
-    assert_eq!(json(app.anon.get(app.url("/api/v1/sites")).send().await.unwrap(), 503).await["code"], "setup.required");
+    let mismatch = submit(vec![
+        ("site_code", "JD"),
+        ("site_name", "揭东区政务服务中心"),
+        ("capacity", "200"),
+        ("username", "root-admin"),
+        ("password", "Jiedong-safe-2020"),
+        ("confirm", "Jiedong-safe-2021"),
+    ])
+    .await
+    .unwrap();
+    assert!(
+        mismatch
+            .text()
+            .await
+            .unwrap()
+            .contains("两次输入的密码不一致")
+    );
+    assert_eq!(
+        json(
+            app.anon.get(app.url("/api/v1/sites")).send().await.unwrap(),
+            503
+        )
+        .await["code"],
+        "setup.required"
+    );
 
-    let done = submit(vec![("site_code", "JD"), ("site_name", "揭东区政务服务中心"), ("capacity", "200"), ("username", "root-admin"), ("password", "Jiedong-safe-2020"), ("confirm", "Jiedong-safe-2020")]).await.unwrap();
+    let done = submit(vec![
+        ("site_code", "JD"),
+        ("site_name", "揭东区政务服务中心"),
+        ("capacity", "200"),
+        ("username", "root-admin"),
+        ("password", "Jiedong-safe-2020"),
+        ("confirm", "Jiedong-safe-2020"),
+    ])
+    .await
+    .unwrap();
     assert_eq!(done.status(), 303);
     let session = set_cookie(&done, "fk_session").unwrap();
-    let home = app.anon.get(app.url("/")).header("cookie", format!("fk_session={session}")).send().await.unwrap();
+    let home = app
+        .anon
+        .get(app.url("/"))
+        .header("cookie", format!("fk_session={session}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(home.status(), 200);
     assert!(home.text().await.unwrap().contains("工作台"));
     let again = app.anon.get(app.url("/setup")).send().await.unwrap();
     assert_eq!(again.headers()["location"], "/login");
     // The site has its six groups and a main entrance already.
-    let res = app.post_as("/api/v1/auth/token", &json!({"username": "root-admin", "password": "Jiedong-safe-2020"}), None).await;
+    let res = app
+        .post_as(
+            "/api/v1/auth/token",
+            &json!({"username": "root-admin", "password": "Jiedong-safe-2020"}),
+            None,
+        )
+        .await;
     let token = json(res, 201).await["token"].as_str().unwrap().to_owned();
-    let groups = json(app.get_as("/api/v1/sites/JD/groups", Some(&token)).await, 200).await;
+    let groups = json(
+        app.get_as("/api/v1/sites/JD/groups", Some(&token)).await,
+        200,
+    )
+    .await;
     assert_eq!(groups.as_array().unwrap().len(), 6);
-    let cps = json(app.get_as("/api/v1/sites/JD/checkpoints", Some(&token)).await, 200).await;
+    let cps = json(
+        app.get_as("/api/v1/sites/JD/checkpoints", Some(&token))
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(cps[0]["is_main"], true);
     app.stop().await;
 }

@@ -161,7 +161,8 @@ async fn sites_are_listed_read_and_created() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_a_clear_error_in_the_users_language_and_changes_nothing() {
     let app = TestApp::sqlite().await;
-    let taken = json!({"code": "JD-QX", "name": "x", "kind": "town", "parent": "JD", "capacity": 5});
+    let taken =
+        json!({"code": "JD-QX", "name": "x", "kind": "town", "parent": "JD", "capacity": 5});
     let zh = app.post_json("/api/v1/sites", &taken, None).await;
     assert_eq!(zh.headers()["content-type"], "application/problem+json");
     let zh = json(zh, 422).await;

@@ -147,7 +147,12 @@ async fn fill(c: &Client, id: &str, value: &str) {
 }
 
 async fn click(c: &Client, id: &str) {
-    c.find(Locator::Id(id)).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id(id))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
 }
 
 /// Signs in through the sign-in page, as a person would.
@@ -266,7 +271,12 @@ async fn setup_then_sign_out_and_in_again() {
     fill(&c, "password", "password123456").await;
     fill(&c, "confirm", "password123456").await;
     click(&c, "setup-submit").await;
-    wait_text(&c, "#password-error", "该密码过于常见，容易被猜中，请换一个。").await;
+    wait_text(
+        &c,
+        "#password-error",
+        "该密码过于常见，容易被猜中，请换一个。",
+    )
+    .await;
     screenshot(&c, "setup-error-zh-CN.png").await;
     fill(&c, "password", "Jiedong-safe-2020").await;
     fill(&c, "confirm", "Jiedong-safe-2020").await;
@@ -373,7 +383,11 @@ async fn people_are_masked_and_one_field_is_revealed_on_request() {
     )
     .await;
     // Only that one field: the ID number beside it stays masked.
-    let id = text(&c, "#people-table tbody tr:first-child td:nth-child(6) .masked").await;
+    let id = text(
+        &c,
+        "#people-table tbody tr:first-child td:nth-child(6) .masked",
+    )
+    .await;
     assert!(id.contains("***********"), "{id}");
     screenshot(&c, "people-revealed-zh-CN.png").await;
     let log = crate::helpers::json(app.get("/api/v1/audit?action=person.reveal").await, 200).await;
@@ -393,8 +407,18 @@ async fn an_admin_adds_a_village_centre_and_sets_its_threshold() {
     c.goto(&app.url("/org")).await.unwrap();
     fill(&c, "code", "JD-QX-03").await;
     fill(&c, "name", "曲溪街道新村党群服务中心").await;
-    c.find(Locator::Css("#kind option[value=village]")).await.unwrap().click().await.unwrap();
-    c.find(Locator::Css("#parent option[value=JD-QX]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#kind option[value=village]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#parent option[value=JD-QX]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     fill(&c, "capacity", "abc").await;
     click(&c, "site-create").await;
     wait_text(&c, "#capacity-error", "容量须为 1 至 100000 之间的整数。").await;
@@ -403,7 +427,12 @@ async fn an_admin_adds_a_village_centre_and_sets_its_threshold() {
     wait_text(&c, "h1", "曲溪街道新村党群服务中心 JD-QX-03").await;
     fill(&c, "threshold", "41").await;
     click(&c, "site-save").await;
-    wait_text(&c, "#threshold-error", "体温阈值须在 36.0 至 40.0 ℃ 之间，最多一位小数。").await;
+    wait_text(
+        &c,
+        "#threshold-error",
+        "体温阈值须在 36.0 至 40.0 ℃ 之间，最多一位小数。",
+    )
+    .await;
     fill(&c, "threshold", "37.5").await;
     click(&c, "site-save").await;
     wait_text(&c, "#site-saved", "已保存。").await;

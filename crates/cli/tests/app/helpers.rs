@@ -184,10 +184,7 @@ impl TestApp {
         body: &serde_json::Value,
         key: Option<&str>,
     ) -> reqwest::Response {
-        let mut req = self
-            .client
-            .post(self.url(path))
-            .json(body);
+        let mut req = self.client.post(self.url(path)).json(body);
         if let Some(k) = key {
             req = req.header("idempotency-key", k);
         }

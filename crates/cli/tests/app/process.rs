@@ -145,7 +145,10 @@ impl Server {
         let stdout = child.stdout.take().unwrap();
         std::thread::spawn(move || {
             use std::io::BufRead;
-            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
                 let words: Vec<&str> = line.split_whitespace().collect();
                 if let ["admin", "admin", password] = words[..] {
                     let _ = tx.send(password.to_owned());
@@ -290,7 +293,11 @@ async fn sigterm_finishes_work_in_flight_then_exits_cleanly() {
 
     let stop = Arc::new(tokio::sync::Notify::new());
     let token = server.token.clone();
-    let writes = tokio::spawn(hammer_owned(server.base.clone(), token.clone(), stop.clone()));
+    let writes = tokio::spawn(hammer_owned(
+        server.base.clone(),
+        token.clone(),
+        stop.clone(),
+    ));
     tokio::time::sleep(Duration::from_millis(800)).await;
     server.signal("-TERM");
     let status = server.child.wait().unwrap();
