@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Group-commit writer benchmark over HTTP, on both stores, next to a hello-world endpoint
-# measured in the same run. Needs wrk (Debian package `wrk`) and, for the PostgreSQL half,
+# measured in the same run; also an authenticated read (the access gate with a bearer
+# token) and sign-in (argon2id) throughput. Needs wrk (Debian package `wrk`) and, for the PostgreSQL half,
 # the local server. Usage: bench/run.sh [seconds]   (default 10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,17 @@ wait_up() {
   echo "server at $1 did not start" >&2; exit 1
 }
 
-metric() { curl -s "$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
+metric() { curl -s -H "Authorization: Bearer $TOKEN" "$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
+
+# The demo prints each account's password once; take the administrator's and get a token.
+login() { # base-url server-log
+  local pw
+  for _ in $(seq 1 100); do pw=$(awk '$1 == "admin" && $2 == "admin" { print $3 }' "$2"); [ -n "$pw" ] && break; sleep 0.1; done
+  ADMIN_PW="$pw"
+  TOKEN=$(curl -s "$1/api/v1/auth/token" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"admin\",\"password\":\"$pw\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+  export TOKEN ADMIN_PW
+}
 
 measure() { # name base-url [extra serve args...]
   local name="$1" base="$2"
@@ -28,6 +39,10 @@ measure() { # name base-url [extra serve args...]
   wrk -t2 -c"$conns" -d"${secs}s" --latency "$base/livez" | grep -E "Requests/sec|99%|Non-2xx"
   echo "group-commit writer (POST /api/v1/sync/events, 1 row each, $conns connections, ${secs}s):"
   wrk -t2 -c"$conns" -d"${secs}s" --latency -s bench/sync.lua "$base" | grep -E "Requests/sec|99%|Non-2xx|errors"
+  echo "authenticated read (GET /api/v1/sites with a bearer token, $conns connections, ${secs}s):"
+  wrk -t2 -c"$conns" -d"${secs}s" --latency -H "Authorization: Bearer $TOKEN" "$base/api/v1/sites" | grep -E "Requests/sec|99%|Non-2xx"
+  echo "sign-in (POST /api/v1/auth/token, argon2id, 4 connections, ${secs}s):"
+  wrk -t2 -c4 -d"${secs}s" --latency -s bench/login.lua "$base/api/v1/auth/token" | grep -E "Requests/sec|99%|Non-2xx|errors"
   local batches requests rows maxb
   batches=$(metric "$base" fangkong_writer_batches_total)
   requests=$(metric "$base" fangkong_writer_requests_total)
@@ -39,9 +54,10 @@ measure() { # name base-url [extra serve args...]
 
 # Embedded SQLite (WAL, synchronous=FULL).
 p=$(port)
-FANGKONG_LOG=warn "$bin" serve --demo --addr "127.0.0.1:$p" --data-dir "$work/sqlite" >/dev/null 2>&1 &
+FANGKONG_LOG=warn "$bin" serve --demo --addr "127.0.0.1:$p" --data-dir "$work/sqlite" >"$work/sqlite.log" 2>&1 &
 srv=$!
 wait_up "http://127.0.0.1:$p"
+login "http://127.0.0.1:$p" "$work/sqlite.log"
 measure "SQLite" "http://127.0.0.1:$p"
 kill "$srv"; wait "$srv" 2>/dev/null || true
 
@@ -50,9 +66,10 @@ if psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS fangko
    psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE fangkong_bench"; then
   p=$(port)
   FANGKONG_LOG=warn "$bin" serve --demo --addr "127.0.0.1:$p" \
-    --database-url "postgres://postgres@127.0.0.1:5432/fangkong_bench" >/dev/null 2>&1 &
+    --database-url "postgres://postgres@127.0.0.1:5432/fangkong_bench" --data-dir "$work/pg" >"$work/pg.log" 2>&1 &
   srv=$!
   wait_up "http://127.0.0.1:$p"
+  login "http://127.0.0.1:$p" "$work/pg.log"
   measure "PostgreSQL" "http://127.0.0.1:$p"
   kill "$srv"; wait "$srv" 2>/dev/null || true
   psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE fangkong_bench"

@@ -16,6 +16,7 @@ end
 
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. (os.getenv("TOKEN") or "")
 
 local sites = { "JD", "JD-QX", "JD-JJ", "JD-PD" }
 

@@ -226,6 +226,20 @@ impl Principal {
         }
     }
 
+    /// The codes of the sites inside the scope.
+    pub async fn scope_codes(
+        &self,
+        store: &fangkong_store::Store,
+    ) -> Result<std::collections::HashSet<String>, ApiError> {
+        let scope = self.scope(store).await?;
+        Ok(org::list_sites(store)
+            .await?
+            .into_iter()
+            .filter(|t| scope.covers(t.site.id))
+            .map(|t| t.site.code)
+            .collect())
+    }
+
     /// A site by code if it is inside the scope; otherwise "not found".
     pub async fn site_in_scope(
         &self,

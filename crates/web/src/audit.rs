@@ -17,7 +17,6 @@ use fangkong_domain::clock::{BEIJING, from_unix_millis};
 use fangkong_store::audit::{self, Filter, Stored};
 use fangkong_store::org;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -96,13 +95,7 @@ async fn visible(
     who: &Principal,
     q: &AuditQuery,
 ) -> Result<Vec<Stored>, ApiError> {
-    let scope = who.scope(&state.store).await?;
-    let codes: HashSet<String> = org::list_sites(&state.store)
-        .await?
-        .into_iter()
-        .filter(|t| scope.covers(t.site.id))
-        .map(|t| t.site.code)
-        .collect();
+    let codes = who.scope_codes(&state.store).await?;
     let at_root = match &who.account {
         Some(a) => org::find_site(&state.store, &a.site_code)
             .await?

@@ -2,6 +2,7 @@
 //! writer, answered only after they are committed.
 
 use crate::AppState;
+use crate::access::Principal;
 use crate::error::ApiError;
 use crate::idempotency::{Idem, IdempotencyKey, JsonBody, json_response};
 use axum::Json;
@@ -69,6 +70,7 @@ pub struct BatchOutcome {
         (status = 413, description = "Body too large")))]
 async fn post_events(
     State(state): State<AppState>,
+    who: Principal,
     key: IdempotencyKey,
     body: JsonBody<EventBatch>,
 ) -> Result<Response, ApiError> {
@@ -92,6 +94,12 @@ async fn post_events(
     let mut seen = std::collections::HashSet::new();
     if let Some(i) = events.iter().position(|e| !seen.insert(e.id)) {
         return Err(ApiError::from(FieldError::new("id", "sync.id.repeated"))
+            .with_cause(format!("events[{i}]")));
+    }
+    // Records only for sites in the sender's subtree.
+    let mine = who.scope_codes(&state.store).await?;
+    if let Some(i) = batch.iter().position(|e| !mine.contains(&e.site)) {
+        return Err(ApiError::from(FieldError::new("site", "site.unknown"))
             .with_cause(format!("events[{i}]")));
     }
     if let Some(replay) = idem.check(&state.store).await? {
@@ -127,11 +135,15 @@ fn answer(ids: &[Uuid], counts: &[u64]) -> String {
     responses((status = 200, body = EventDto), (status = 404, description = "Not held")))]
 async fn get_event(
     State(state): State<AppState>,
+    who: Principal,
     Path(id): Path<Uuid>,
 ) -> Result<Json<EventDto>, ApiError> {
     let e = sync::get(&state.store, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    if !who.scope_codes(&state.store).await?.contains(&e.site) {
+        return Err(ApiError::not_found());
+    }
     let payload = serde_json::from_str(&e.payload).map_err(|_| ApiError::internal())?;
     Ok(Json(EventDto {
         id: e.id,

@@ -509,6 +509,50 @@ async fn records_of_other_subtrees_do_not_exist_for_you() {
         )
         .await;
     assert_eq!(mine.status(), 201);
+
+    // An administrator of the town forwards records for the town only, and reads only those.
+    let made = app
+        .post_json(
+            "/api/v1/users",
+            &json!({"username": "qx-admin", "role": "admin", "site": "JD-QX", "password": "Quxi-admin-2020"}),
+            None,
+        )
+        .await;
+    assert_eq!(made.status(), 201);
+    let res = app
+        .post_as(
+            "/api/v1/auth/token",
+            &json!({"username": "qx-admin", "password": "Quxi-admin-2020"}),
+            None,
+        )
+        .await;
+    let qx_admin = json(res, 201).await["token"].as_str().unwrap().to_owned();
+    let theirs = crate::helpers::event("JD");
+    let refused = app
+        .post_as(
+            "/api/v1/sync/events",
+            &json!({"events": [crate::helpers::event("JD-QX-01"), theirs.clone()]}),
+            Some(&qx_admin),
+        )
+        .await;
+    let body = json(refused, 422).await;
+    assert_eq!(
+        (body["errors"][0]["code"].as_str(), body["cause"].as_str()),
+        (Some("site.unknown"), Some("events[1]"))
+    );
+    assert_eq!(
+        app.post_json(
+            "/api/v1/sync/events",
+            &json!({"events": [theirs.clone()]}),
+            None
+        )
+        .await
+        .status(),
+        200
+    );
+    let path = format!("/api/v1/sync/events/{}", theirs["id"].as_str().unwrap());
+    assert_eq!(app.get_as(&path, Some(&qx_admin)).await.status(), 404);
+    assert_eq!(app.get(&path).await.status(), 200);
     app.stop().await;
 }
 
