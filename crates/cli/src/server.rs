@@ -100,6 +100,7 @@ pub async fn open_store_shared(settings: &Settings) -> Result<Opened, String> {
         Database::Postgres { url } => Store::open_postgres(url).await,
     }
     .map_err(|e| e.to_string())?;
+    store.set_audit_key(load_vault(settings)?.audit_key());
     Ok(Opened { store, lock: None })
 }
 
@@ -146,6 +147,7 @@ pub async fn start(
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let Opened { store, lock } = open_store(settings).await?;
     let vault = load_vault(settings)?;
+    store.set_audit_key(vault.audit_key());
     let report = migrate::run(&store, clock.now())
         .await
         .map_err(|e| e.to_string())?;

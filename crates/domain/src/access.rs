@@ -150,10 +150,9 @@ pub const GRANTS: &[(Permission, &[Role])] = &[
         &[R::Admin, R::Leader, R::Support, R::Service, R::UnitAdmin],
     ),
     (P::PeopleManage, &[R::Admin, R::Support, R::UnitAdmin]),
-    (
-        P::PersonalReveal,
-        &[R::Admin, R::Leader, R::Support, R::UnitAdmin],
-    ),
+    // Unit administrators see their hall's people masked: a grant covers a whole site,
+    // not one unit, so revealing is kept to the hall's leadership and support group.
+    (P::PersonalReveal, &[R::Admin, R::Leader, R::Support]),
     (P::UsersManage, &[R::Admin]),
     (P::AuditRead, &[R::Admin]),
     (P::SyncWrite, &[R::Admin]),

@@ -2,9 +2,12 @@
 //!
 //! Each entry's hash covers the previous entry's hash and every field of the entry, so
 //! changing or deleting any stored row breaks the chain at that row (`fangkong audit
-//! verify`). The first entry chains from [`GENESIS`].
+//! verify`). The first entry chains from [`GENESIS`]. The hash is an HMAC-SHA256 under a
+//! key kept outside the database (derived from the personal-data master key), so someone
+//! who can write to the database cannot recompute a consistent chain after an edit.
 
-use sha2::{Digest, Sha256};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 /// The "previous hash" of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -60,8 +63,8 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The entry's hash, chained from the previous entry's hash.
-    pub fn hash(&self, prev: &str) -> String {
+    /// The entry's hash under `key`, chained from the previous entry's hash.
+    pub fn hash(&self, key: &[u8], prev: &str) -> String {
         let fields = serde_json::json!([
             self.seq,
             self.at,
@@ -73,11 +76,12 @@ impl Entry {
             self.outcome.as_str(),
             self.detail
         ]);
-        let mut h = Sha256::new();
+        let mut h = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key)
+            .expect("HMAC takes keys of any length");
         h.update(prev.as_bytes());
         h.update(b"\n");
         h.update(fields.to_string().as_bytes());
-        hex(&h.finalize())
+        hex(&h.finalize().into_bytes())
     }
 }
 
@@ -101,8 +105,9 @@ pub enum Break {
     Gap { expected: i64, found: i64 },
 }
 
-/// Walks the chain; `rows` are `(entry, stored hash)` in sequence order.
+/// Walks the chain under `key`; `rows` are `(entry, stored hash)` in sequence order.
 pub fn verify<'a>(
+    key: &[u8],
     rows: impl IntoIterator<Item = (&'a Entry, &'a str)>,
     start_seq: i64,
     start_prev: &str,
@@ -116,7 +121,7 @@ pub fn verify<'a>(
                 found: entry.seq,
             });
         }
-        if entry.hash(&prev) != stored {
+        if entry.hash(key, &prev) != stored {
             return Err(Break::Altered { seq: entry.seq });
         }
         prev = stored.to_owned();
@@ -128,6 +133,15 @@ pub fn verify<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const KEY: &[u8] = b"test audit key";
+
+    #[test]
+    fn the_chain_depends_on_the_key() {
+        let e = entry(1, "site.create");
+        assert_ne!(e.hash(KEY, GENESIS), e.hash(b"another key", GENESIS));
+        assert_eq!(e.hash(KEY, GENESIS).len(), 64);
+    }
 
     fn entry(seq: i64, action: &str) -> Entry {
         Entry {
@@ -148,7 +162,7 @@ mod tests {
         entries
             .iter()
             .map(|e| {
-                prev = e.hash(&prev);
+                prev = e.hash(KEY, &prev);
                 prev.clone()
             })
             .collect()
@@ -159,7 +173,7 @@ mod tests {
         let entries: Vec<_> = (1..=4).map(|i| entry(i, "site.create")).collect();
         let hashes = chain(&entries);
         let rows = entries.iter().zip(hashes.iter().map(String::as_str));
-        assert_eq!(verify(rows, 1, GENESIS), Ok((4, hashes[3].clone())));
+        assert_eq!(verify(KEY, rows, 1, GENESIS), Ok((4, hashes[3].clone())));
     }
 
     #[test]
@@ -168,7 +182,10 @@ mod tests {
         let hashes = chain(&entries);
         entries[1].outcome = Outcome::Denied;
         let rows = entries.iter().zip(hashes.iter().map(String::as_str));
-        assert_eq!(verify(rows, 1, GENESIS), Err(Break::Altered { seq: 2 }));
+        assert_eq!(
+            verify(KEY, rows, 1, GENESIS),
+            Err(Break::Altered { seq: 2 })
+        );
     }
 
     #[test]
@@ -179,7 +196,7 @@ mod tests {
         hashes.remove(1);
         let rows = entries.iter().zip(hashes.iter().map(String::as_str));
         assert_eq!(
-            verify(rows, 1, GENESIS),
+            verify(KEY, rows, 1, GENESIS),
             Err(Break::Gap {
                 expected: 2,
                 found: 3
@@ -192,9 +209,12 @@ mod tests {
         let mut entries: Vec<_> = (1..=3).map(|i| entry(i, "site.create")).collect();
         let mut hashes = chain(&entries);
         entries[0].detail = "{\"x\":1}".into();
-        hashes[0] = entries[0].hash(GENESIS);
+        hashes[0] = entries[0].hash(KEY, GENESIS);
         let rows = entries.iter().zip(hashes.iter().map(String::as_str));
-        assert_eq!(verify(rows, 1, GENESIS), Err(Break::Altered { seq: 2 }));
+        assert_eq!(
+            verify(KEY, rows, 1, GENESIS),
+            Err(Break::Altered { seq: 2 })
+        );
     }
 
     #[test]

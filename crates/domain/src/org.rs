@@ -195,7 +195,7 @@ pub fn parse_opening_hours(raw: &str) -> Result<String, FieldError> {
     let bad = FieldError::new("opening_hours", "site.hours.invalid");
     let minutes = |t: &str| -> Option<u32> {
         let (h, m) = t.trim().split_once(':')?;
-        if h.len() != 2 || m.len() != 2 {
+        if h.len() != 2 || m.len() != 2 || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
             return None;
         }
         let (h, m) = (h.parse::<u32>().ok()?, m.parse::<u32>().ok()?);
@@ -372,6 +372,23 @@ impl Position {
     }
 }
 
+/// Window numbers typed as a list (`4, 5，6`): each 1 to 999, none repeated; may be empty.
+pub fn parse_windows(raw: &str) -> Result<Vec<u32>, FieldError> {
+    let bad = FieldError::new("windows", "unit.windows.invalid");
+    let mut out: Vec<u32> = Vec::new();
+    for part in raw
+        .split([',', '，', '、', ' '])
+        .filter(|p| !p.trim().is_empty())
+    {
+        let n: u32 = part.trim().parse().map_err(|_| bad)?;
+        if !(1..=999).contains(&n) || out.contains(&n) {
+            return Err(bad);
+        }
+        out.push(n);
+    }
+    Ok(out)
+}
+
 /// Written duties: up to 2 000 characters, no control characters but line breaks.
 pub fn parse_duties(raw: &str) -> Result<String, FieldError> {
     let s = raw.trim();
@@ -404,6 +421,7 @@ mod tests {
         for bad in [
             "",
             "8:30-12:00",
+            "+8:30-12:00",
             "12:00-08:30",
             "08:00-12:00,11:00-13:00",
             "24:00-25:00",
@@ -412,6 +430,19 @@ mod tests {
             assert_eq!(
                 parse_opening_hours(bad).unwrap_err().code,
                 "site.hours.invalid",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn windows_are_a_list_of_distinct_numbers() {
+        assert_eq!(parse_windows("4, 5，6、7"), Ok(vec![4, 5, 6, 7]));
+        assert_eq!(parse_windows("  "), Ok(vec![]));
+        for bad in ["0", "1000", "4,4", "a", "-1"] {
+            assert_eq!(
+                parse_windows(bad).unwrap_err().code,
+                "unit.windows.invalid",
                 "{bad}"
             );
         }

@@ -199,6 +199,38 @@ pub async fn set_password(
 
 // ---- failed sign-ins -------------------------------------------------------------------
 
+/// Serialises sign-in attempts for one user name and one address until `tx` ends (on
+/// PostgreSQL, transaction advisory locks, always taken in this order; SQLite has a
+/// single writer already).
+pub async fn lock_attempts(tx: &mut Tx, username: &str, addr: &str) -> Result<()> {
+    if tx.backend() == crate::Backend::Postgres {
+        tx.query(
+            "SELECT pg_advisory_xact_lock(1718, hashtext($1))::TEXT, pg_advisory_xact_lock(1719, hashtext($2))::TEXT",
+            &params![username, addr],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Failed sign-ins since `since`, seen from inside a transaction: (for this user name, from
+/// this address).
+pub async fn failures_in(
+    tx: &mut Tx,
+    username: &str,
+    addr: &str,
+    since: OffsetDateTime,
+) -> Result<(u32, u32)> {
+    let row = tx
+        .query_one(
+            "SELECT (SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at >= $3),
+                    (SELECT COUNT(*) FROM login_failures WHERE addr = $2 AND at >= $3)",
+            &params![username, addr, since],
+        )
+        .await?;
+    Ok((row.get(0)?, row.get(1)?))
+}
+
 /// Failed sign-ins since `since`: (for this user name, from this address).
 pub async fn failures_since(
     store: &Store,

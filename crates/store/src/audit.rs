@@ -23,6 +23,7 @@ pub struct Record<'a> {
 
 /// Appends one entry in `tx`; returns its sequence number.
 pub async fn append(tx: &mut Tx, at: OffsetDateTime, record: &Record<'_>) -> Result<i64> {
+    let key = tx.audit_key()?;
     let head = tx
         .query_one(
             "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
@@ -41,7 +42,7 @@ pub async fn append(tx: &mut Tx, at: OffsetDateTime, record: &Record<'_>) -> Res
         outcome: record.outcome,
         detail: record.detail.to_string(),
     };
-    let hash = entry.hash(&prev);
+    let hash = entry.hash(&key, &prev);
     tx.execute(
         "INSERT INTO audit_log (seq, at, actor, action, target, site, addr, outcome, detail, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -115,10 +116,43 @@ pub struct Filter {
     pub until: Option<OffsetDateTime>,
     /// Only entries with a smaller sequence number (paging backwards).
     pub before: Option<i64>,
+    /// Only entries of these sites (the reader's subtree); `None`: every site.
+    pub sites: Option<Vec<String>>,
+    /// With `sites`, also entries that belong to no site (failed sign-ins).
+    pub siteless: bool,
 }
 
 /// Newest first, at most `limit` entries.
 pub async fn list(store: &Store, f: &Filter, limit: u32) -> Result<Vec<Stored>> {
+    let mut params: Vec<crate::Value> = params![
+        f.actor.clone().unwrap_or_default(),
+        f.action.clone().unwrap_or_default(),
+        f.site.clone().unwrap_or_default(),
+        f.outcome.map_or("", Outcome::as_str),
+        f.from.map_or(i64::MIN, unix_millis),
+        f.until.map_or(i64::MAX, unix_millis),
+        f.before.unwrap_or(i64::MAX),
+        i64::from(limit)
+    ]
+    .to_vec();
+    // The reader's sites as a list of placeholders (never as text in the query).
+    let scope = match &f.sites {
+        None => String::new(),
+        Some(codes) => {
+            let first = params.len() + 1;
+            params.extend(codes.iter().map(|c| crate::Value::from(c.as_str())));
+            let list: Vec<String> = (first..first + codes.len())
+                .map(|i| format!("${i}"))
+                .collect();
+            let listed = if list.is_empty() {
+                "FALSE".to_owned()
+            } else {
+                format!("site IN ({})", list.join(", "))
+            };
+            let siteless = if f.siteless { " OR site = ''" } else { "" };
+            format!("AND ({listed}{siteless})")
+        }
+    };
     let rows = store
         .query(
             &format!(
@@ -128,18 +162,10 @@ pub async fn list(store: &Store, f: &Filter, limit: u32) -> Result<Vec<Stored>> 
                    AND ($3 = '' OR site = $3)
                    AND ($4 = '' OR outcome = $4)
                    AND at >= $5 AND at < $6 AND seq < $7
+                   {scope}
                  ORDER BY seq DESC LIMIT $8"
             ),
-            &params![
-                f.actor.clone().unwrap_or_default(),
-                f.action.clone().unwrap_or_default(),
-                f.site.clone().unwrap_or_default(),
-                f.outcome.map_or("", Outcome::as_str),
-                f.from.map_or(i64::MIN, unix_millis),
-                f.until.map_or(i64::MAX, unix_millis),
-                f.before.unwrap_or(i64::MAX),
-                i64::from(limit)
-            ],
+            &params,
         )
         .await?;
     rows.iter().map(stored_from).collect()
@@ -159,21 +185,30 @@ pub enum Verdict {
     HeadMismatch { head: i64, last: i64 },
 }
 
-/// Walks every entry in order, in pages, and compares the end with the head row.
+/// Reads the head row first, then walks every entry up to it in order, in pages, and
+/// compares the end with the head. Entries appended meanwhile (a server running beside the
+/// check) are left for the next run.
 pub async fn verify(store: &Store) -> Result<Verdict> {
     const PAGE: i64 = 5_000;
+    let key = store.audit_key()?;
+    let head = store
+        .query_one("SELECT seq, hash FROM audit_head WHERE id = 1", &[])
+        .await?;
+    let (head_seq, head_hash): (i64, String) = (head.get(0)?, head.get(1)?);
     let mut prev = audit::GENESIS.to_owned();
     let mut next = 1;
     loop {
         let rows = store
             .query(
-                &format!("SELECT {COLUMNS} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2"),
-                &params![next, PAGE],
+                &format!(
+                    "SELECT {COLUMNS} FROM audit_log WHERE seq >= $1 AND seq <= $3 ORDER BY seq LIMIT $2"
+                ),
+                &params![next, PAGE, head_seq],
             )
             .await?;
         let page = rows.iter().map(stored_from).collect::<Result<Vec<_>>>()?;
         let pairs = page.iter().map(|s| (&s.entry, s.hash.as_str()));
-        match audit::verify(pairs, next, &prev) {
+        match audit::verify(&key, pairs, next, &prev) {
             Ok((last, hash)) => {
                 prev = hash;
                 next = last + 1;
@@ -184,11 +219,21 @@ pub async fn verify(store: &Store) -> Result<Verdict> {
             break;
         }
     }
-    let head = store
-        .query_one("SELECT seq, hash FROM audit_head WHERE id = 1", &[])
-        .await?;
-    let (head_seq, head_hash): (i64, String) = (head.get(0)?, head.get(1)?);
     let last = next - 1;
+    // Rows committed since the first read came with their head update; a row beyond the
+    // current head was written behind the log's back.
+    let beyond = store
+        .query_opt(
+            "SELECT seq FROM audit_log WHERE seq > (SELECT seq FROM audit_head WHERE id = 1) LIMIT 1",
+            &[],
+        )
+        .await?;
+    if let Some(row) = beyond {
+        return Ok(Verdict::HeadMismatch {
+            head: head_seq,
+            last: row.get(0)?,
+        });
+    }
     if head_seq > last {
         return Ok(Verdict::Truncated {
             head: head_seq,

@@ -103,6 +103,8 @@ struct Inner {
     db: Db,
     writer: writer::Writer,
     live: broadcast::Sender<Notice>,
+    /// The audit chain's HMAC key (see [`Store::set_audit_key`]).
+    audit_key: std::sync::OnceLock<[u8; 32]>,
 }
 
 #[derive(Clone)]
@@ -129,7 +131,12 @@ impl Store {
         let live = live.unwrap_or_else(|| broadcast::channel(1024).0);
         let writer = writer::Writer::start(db.clone());
         Store {
-            inner: Arc::new(Inner { db, writer, live }),
+            inner: Arc::new(Inner {
+                db,
+                writer,
+                live,
+                audit_key: std::sync::OnceLock::new(),
+            }),
         }
     }
 
@@ -138,6 +145,20 @@ impl Store {
             Db::Sqlite(_) => Backend::Sqlite,
             Db::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// Sets the key the audit chain is made and checked with (from the personal-data
+    /// master key, [`privacy::Vault::audit_key`]). Set once, before the first audited
+    /// change; later calls are ignored.
+    pub fn set_audit_key(&self, key: [u8; 32]) {
+        let _ = self.inner.audit_key.set(key);
+    }
+
+    /// The audit chain's key; a setup error when none was set.
+    pub(crate) fn audit_key(&self) -> Result<[u8; 32]> {
+        self.inner.audit_key.get().copied().ok_or_else(|| {
+            StoreError::Setup("the audit key is not set (Store::set_audit_key)".into())
+        })
     }
 
     /// Starts a unit of work. On SQLite it holds the single write connection until it
@@ -150,6 +171,7 @@ impl Store {
         Ok(Tx {
             inner,
             failed: false,
+            audit_key: self.inner.audit_key.get().copied(),
         })
     }
 
@@ -237,6 +259,7 @@ impl Store {
 pub struct Tx {
     inner: TxInner,
     failed: bool,
+    audit_key: Option<[u8; 32]>,
 }
 
 enum TxInner {
@@ -245,6 +268,13 @@ enum TxInner {
 }
 
 impl Tx {
+    /// The audit chain's key (taken from the store when the transaction began).
+    pub(crate) fn audit_key(&self) -> Result<[u8; 32]> {
+        self.audit_key.ok_or_else(|| {
+            StoreError::Setup("the audit key is not set (Store::set_audit_key)".into())
+        })
+    }
+
     pub fn backend(&self) -> Backend {
         match self.inner {
             TxInner::Sqlite(_) => Backend::Sqlite,

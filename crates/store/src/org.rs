@@ -163,6 +163,34 @@ pub async fn insert_unit(
     now: OffsetDateTime,
 ) -> Result<Uuid> {
     let unit_id = ids.new_id();
+    let code_taken = tx
+        .query_opt(
+            "SELECT 1 FROM units WHERE site_id = $1 AND code = $2",
+            &params![site_id, unit.code.as_str()],
+        )
+        .await?
+        .is_some();
+    if code_taken {
+        return Err(StoreError::Invalid(FieldError::new(
+            "unit_code",
+            "unit.code.taken",
+        )));
+    }
+    for &number in &unit.windows {
+        let window_taken = tx
+            .query_opt(
+                "SELECT 1 FROM windows WHERE site_id = $1 AND number = $2",
+                &params![site_id, number],
+            )
+            .await?
+            .is_some();
+        if window_taken {
+            return Err(StoreError::Invalid(FieldError::new(
+                "windows",
+                "unit.windows.taken",
+            )));
+        }
+    }
     tx.execute(
         "INSERT INTO units (id, site_id, code, name, is_bureau, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         &params![unit_id, site_id, unit.code.as_str(), unit.name.as_str(), unit.is_bureau, now],

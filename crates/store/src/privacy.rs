@@ -25,6 +25,7 @@ const NONCE_LEN: usize = 12;
 pub struct Vault {
     cipher: Aes256Gcm,
     mac_key: [u8; 32],
+    audit_key: [u8; 32],
 }
 
 impl fmt::Debug for Vault {
@@ -45,6 +46,7 @@ impl Vault {
         Vault {
             cipher: Aes256Gcm::new(&enc.into()),
             mac_key: derive(master, b"fangkong personal fields: lookup v1"),
+            audit_key: derive(master, b"fangkong audit chain v1"),
         }
     }
 
@@ -133,6 +135,11 @@ impl Vault {
             )
             .map_err(|_| bad())?;
         String::from_utf8(plain).map_err(|_| bad())
+    }
+
+    /// The key of the audit chain's HMAC (give it to [`crate::Store::set_audit_key`]).
+    pub fn audit_key(&self) -> [u8; 32] {
+        self.audit_key
     }
 
     /// The lookup hash of a normalised value of `field` (same value, same hash).

@@ -36,6 +36,7 @@ struct Fixture {
 async fn sqlite() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_sqlite(&dir.path().join("t.db")).await.unwrap();
+    store.set_audit_key(vault().audit_key());
     migrate::run(&store, NOW).await.unwrap();
     Fixture {
         store,
@@ -46,6 +47,7 @@ async fn sqlite() -> Fixture {
 async fn postgres() -> Option<Fixture> {
     let url = fangkong_store::testing::postgres_schema_url(&format!("contract_{}", uniq())).await?;
     let store = Store::open_postgres(&url).await.unwrap();
+    store.set_audit_key(vault().audit_key());
     migrate::run(&store, NOW).await.unwrap();
     Some(Fixture { store, _dir: None })
 }
@@ -1017,7 +1019,12 @@ async fn audit_chain(store: &Store) {
     assert_eq!(seqs, [6, 5, 4, 3, 2, 1]);
     let mut prev = fangkong_domain::audit::GENESIS.to_owned();
     for s in all.iter().rev() {
-        assert_eq!(s.entry.hash(&prev), s.hash, "seq {}", s.entry.seq);
+        assert_eq!(
+            s.entry.hash(&vault().audit_key(), &prev),
+            s.hash,
+            "seq {}",
+            s.entry.seq
+        );
         prev.clone_from(&s.hash);
     }
     let third = fangkong_domain::audit::Entry {
@@ -1055,7 +1062,7 @@ async fn audit_chain(store: &Store) {
     // Rewriting the last row with a hash that matches it still disagrees with the head.
     let mut forged = all[0].entry.clone();
     forged.detail = r#"{"by":"nobody"}"#.into();
-    let hash = forged.hash(&all[1].hash);
+    let hash = forged.hash(&vault().audit_key(), &all[1].hash);
     let sql = "UPDATE audit_log SET detail = $1, hash = $2 WHERE seq = 6";
     assert_eq!(exec(store, sql, &params![forged.detail, hash]).await, 1);
     assert_eq!(
@@ -1332,15 +1339,22 @@ async fn id_numbers_unique(store: &Store) {
         phone: None,
         id_number,
     };
-    // Taken here, or at another site: ID numbers are unique across the deployment.
-    for taken in [&demo_people(0)[0], &demo_people(2)[1]] {
-        let mut tx = store.begin().await.unwrap();
-        let p = newcomer(Some(taken.id_number.clone()));
-        assert_invalid(
-            org::insert_person(&mut tx, &vault, ids.new_id(), &p, NOW).await,
-            "person.id_number.taken",
-        );
-    }
+    // Taken at this site: refused. Unique per site only, so a site cannot learn whether a
+    // number is registered at another one.
+    let mut tx = store.begin().await.unwrap();
+    let p = newcomer(Some(demo_people(0)[0].id_number.clone()));
+    assert_invalid(
+        org::insert_person(&mut tx, &vault, ids.new_id(), &p, NOW).await,
+        "person.id_number.taken",
+    );
+    drop(tx);
+    let elsewhere = ids.new_id();
+    let mut tx = store.begin().await.unwrap();
+    let p = newcomer(Some(demo_people(2)[1].id_number.clone()));
+    org::insert_person(&mut tx, &vault, elsewhere, &p, NOW)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
     // People without an ID number do not clash with each other.
     let (a, b, c) = (ids.new_id(), ids.new_id(), ids.new_id());
     let fresh = IdNumber::compose("445203", time::macros::date!(1990 - 05 - 05), 123).unwrap();
@@ -1352,7 +1366,7 @@ async fn id_numbers_unique(store: &Store) {
     }
     tx.commit().await.unwrap();
     let people = org::people(store, &vault, jd).await.unwrap();
-    assert_eq!(people.len(), 19 + 3);
+    assert_eq!(people.len(), 19 + 4);
     let added = org::find_person(store, &vault, a).await.unwrap().unwrap();
     assert_eq!(
         (

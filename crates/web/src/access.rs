@@ -68,6 +68,7 @@ pub const ROUTES: &[(&str, &str, Permission)] = &[
     ("GET", "/org/sites/{code}", P::OrgRead),
     ("POST", "/org/sites/{code}", P::OrgManage),
     ("POST", "/org/sites/{code}/checkpoints", P::OrgManage),
+    ("POST", "/org/sites/{code}/units", P::OrgManage),
     ("GET", "/org/sites/{code}/people", P::PeopleRead),
     ("POST", "/org/sites/{code}/people", P::PeopleManage),
     ("POST", "/org/people/{id}/reveal/{field}", P::PersonalReveal),
@@ -483,6 +484,7 @@ async fn admit(
                 path,
                 "state-changing request without a valid CSRF token refused"
             );
+            record_refusal(state, account.as_ref(), &addr, routed, "csrf").await;
             return Err(refuse(&path, locale, StatusCode::FORBIDDEN, "csrf.invalid"));
         }
         req
@@ -492,6 +494,9 @@ async fn admit(
 
     let role = account.as_ref().map_or(Role::Public, |a| a.role);
     if !role.can(permission) {
+        if account.is_some() {
+            record_refusal(state, account.as_ref(), &addr, routed, "permission").await;
+        }
         return Err(if account.is_some() {
             refuse(&path, locale, StatusCode::FORBIDDEN, "forbidden")
         } else if is_api(&path) {
@@ -542,6 +547,31 @@ async fn admit(
         csrf,
     });
     Ok((req, touch))
+}
+
+/// Records a signed-in account's refused request in the audit log (outcome `denied`).
+async fn record_refusal(
+    state: &AppState,
+    account: Option<&Account>,
+    addr: &str,
+    routed: &str,
+    reason: &str,
+) {
+    let Some(a) = account else { return };
+    let record = fangkong_store::audit::Record {
+        actor: &a.username,
+        addr,
+        action: "access.denied",
+        target: format!("route:{routed}"),
+        site: &a.site_code,
+        outcome: fangkong_domain::audit::Outcome::Denied,
+        detail: serde_json::json!({"reason": reason}),
+    };
+    if let Err(e) =
+        fangkong_store::audit::append_now(&state.store, state.clock.now(), &record).await
+    {
+        tracing::warn!(error = %e, "a refusal was not recorded");
+    }
 }
 
 /// Whether a session is inside both timeouts.

@@ -69,6 +69,8 @@ impl AuditQuery {
             from: day(&self.from),
             until: day(&self.until).map(|d| d + time::Duration::days(1)),
             before: self.before,
+            sites: None,
+            siteless: false,
         }
     }
 }
@@ -96,17 +98,19 @@ async fn visible(
     q: &AuditQuery,
 ) -> Result<Vec<Stored>, ApiError> {
     let codes = who.scope_codes(&state.store).await?;
+    // Failed sign-ins belong to no site: only administrators of a root site see them.
     let at_root = match &who.account {
         Some(a) => org::find_site(&state.store, &a.site_code)
             .await?
             .is_some_and(|s| s.parent.is_none()),
         None => false,
     };
-    Ok(audit::list(&state.store, &q.filter(), PAGE)
-        .await?
-        .into_iter()
-        .filter(|s| codes.contains(&s.entry.site) || (s.entry.site.is_empty() && at_root))
-        .collect())
+    let filter = Filter {
+        sites: Some(codes.into_iter().collect()),
+        siteless: at_root,
+        ..q.filter()
+    };
+    Ok(audit::list(&state.store, &filter, PAGE).await?)
 }
 
 /// Audit entries you may see, newest first, 100 at a time.

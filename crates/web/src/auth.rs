@@ -87,15 +87,24 @@ pub async fn new_password_hash(
         return Err(vec![FieldError::new("confirm", "password.mismatch")]);
     }
     let pw = password.to_owned();
+    let failed = || vec![FieldError::new("password", "password.hash_failed")];
+    let _permit = HASHING.acquire().await.map_err(|_| failed())?;
     tokio::task::spawn_blocking(move || accounts::hash_password(&pw))
         .await
         .ok()
         .and_then(Result::ok)
-        .ok_or_else(|| vec![FieldError::new("password", "password.hash_failed")])
+        .ok_or_else(failed)
 }
+
+/// Password hashes being computed at once, at most: each takes 19 MiB and a core for
+/// about 40 ms, so a flood of sign-ins queues here instead of exhausting memory.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 
 /// Verifies off the async threads.
 async fn verify(hash: String, password: String) -> bool {
+    let Ok(_permit) = HASHING.acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || accounts::verify_password(&hash, &password))
         .await
         .unwrap_or(false)
@@ -126,9 +135,21 @@ pub async fn sign_in(
         .take(64)
         .collect();
     let now = state.clock.now();
-    let (by_user, by_addr) =
-        accounts::failures_since(&state.store, &username, addr, now - LOCKOUT_WINDOW).await?;
-    let locked = by_user >= LOCKOUT_LIMIT || by_addr >= LOCKOUT_LIMIT;
+    // Claim an attempt before checking the password: count the window's failures and
+    // record this attempt as one, in one transaction serialised per user name and per
+    // address, so parallel guesses cannot all slip under the limit. Success removes it.
+    let locked = {
+        let mut tx = state.store.begin().await?;
+        accounts::lock_attempts(&mut tx, &username, addr).await?;
+        let (by_user, by_addr) =
+            accounts::failures_in(&mut tx, &username, addr, now - LOCKOUT_WINDOW).await?;
+        let locked = by_user >= LOCKOUT_LIMIT || by_addr >= LOCKOUT_LIMIT;
+        if !locked {
+            accounts::record_failure(&mut tx, &username, addr, now).await?;
+        }
+        tx.commit().await?;
+        locked
+    };
     let creds = accounts::credentials(&state.store, &username).await?;
     let hash = match &creds {
         Some(c) if !locked => c.password_hash.clone(),
@@ -137,6 +158,7 @@ pub async fn sign_in(
             .unwrap_or_default(),
     };
     let matched = verify(hash, password.to_owned()).await && creds.is_some() && !locked;
+    let known = creds.is_some();
     let mut tx = state.store.begin().await?;
     let (outcome, result) = if locked {
         (Outcome::Denied, SignIn::Locked)
@@ -144,24 +166,25 @@ pub async fn sign_in(
         accounts::clear_failures(&mut tx, &username).await?;
         (Outcome::Ok, SignIn::Ok(c.account))
     } else {
-        accounts::record_failure(&mut tx, &username, addr, now).await?;
         (Outcome::Failed, SignIn::Failed)
     };
     let site = match &result {
         SignIn::Ok(a) => a.site_code.clone(),
         _ => String::new(),
     };
+    // A name that is no account may be a mistyped password: it is not kept in the log.
+    let actor = if known { username.as_str() } else { "?" };
     audit::append(
         &mut tx,
         now,
         &Record {
-            actor: &username,
+            actor,
             addr,
             action: "auth.login",
-            target: format!("user:{username}"),
+            target: format!("user:{actor}"),
             site: &site,
             outcome,
-            detail: serde_json::json!({}),
+            detail: serde_json::json!({"known_user": known}),
         },
     )
     .await?;
@@ -653,6 +676,15 @@ async fn account_view(
     })
 }
 
+/// A page that must not be kept in any cache (it shows a secret once).
+fn no_store(mut res: Response) -> Response {
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
 fn show(result: Result<AccountPage, ApiError>, status: StatusCode, locale: Locale) -> Response {
     match result {
         Ok(page) => (status, render(&page)).into_response(),
@@ -720,16 +752,21 @@ async fn change_password_inner(
     form: &PasswordForm,
 ) -> Result<axum::http::HeaderValue, Result<Vec<FieldError>, ApiError>> {
     let account = who.account().map_err(Err)?;
-    let creds = accounts::credentials(&state.store, &account.username)
+    // The current password is checked like a sign-in: counted, locked out, audited.
+    match sign_in(state, &account.username, &form.current, &who.addr)
         .await
-        .map_err(|e| Err(e.into()))?
-        .ok_or_else(|| Err(ApiError::not_found()))?;
-    if !verify(creds.password_hash, form.current.clone()).await {
-        return Err(Ok(vec![FieldError::new(
-            "current",
-            "password.current_wrong",
-        )]));
+        .map_err(Err)?
+    {
+        SignIn::Ok(_) => {}
+        SignIn::Failed => {
+            return Err(Ok(vec![FieldError::new(
+                "current",
+                "password.current_wrong",
+            )]));
+        }
+        SignIn::Locked => return Err(Ok(vec![FieldError::new("current", "login.locked")])),
     }
+
     if form.password == form.current {
         return Err(Ok(vec![FieldError::new("password", "password.same")]));
     }
@@ -862,7 +899,7 @@ async fn create_token_form(
         Err(e) => Err(e),
     };
     match made {
-        Ok((_, secret, _)) => show(
+        Ok((_, secret, _)) => no_store(show(
             account_view(
                 &state,
                 locale,
@@ -874,7 +911,7 @@ async fn create_token_form(
             .await,
             StatusCode::CREATED,
             locale,
-        ),
+        )),
         Err(e) => crate::home::error_page(locale, e.status),
     }
 }
@@ -902,6 +939,10 @@ pub struct TokenRequest {
     /// What the token is for (shown in the token list).
     #[serde(default)]
     pub label: Option<String>,
+    /// For an account that must choose a new password (new, or reset by an
+    /// administrator): the new password, set before the token is made.
+    #[serde(default)]
+    pub new_password: Option<String>,
 }
 
 /// A new API token: send it as `Authorization: Bearer <token>`. Shown only once.
@@ -919,6 +960,7 @@ pub struct TokenIssued {
     responses(
         (status = 201, description = "Token issued", body = TokenIssued),
         (status = 401, description = "Wrong user name or password (same answer for both)"),
+        (status = 403, description = "The account must choose a new password: send `new_password`"),
         (status = 429, description = "Too many failed attempts: locked for 15 minutes")))]
 async fn issue_token(
     State(state): State<AppState>,
@@ -929,10 +971,44 @@ async fn issue_token(
     let req = body.value;
     let label = parse_label(req.label.as_deref().unwrap_or(""))?;
     match sign_in(&state, &req.username, &req.password, &who.addr).await? {
-        SignIn::Ok(account) if account.must_change => {
+        SignIn::Ok(account) if account.must_change && req.new_password.is_none() => {
             Err(ApiError::new(StatusCode::FORBIDDEN, "password.must_change"))
         }
-        SignIn::Ok(account) => {
+        SignIn::Ok(mut account) => {
+            if account.must_change
+                && let Some(new) = &req.new_password
+            {
+                if *new == req.password {
+                    return Err(ApiError::invalid(vec![FieldError::new(
+                        "new_password",
+                        "password.same",
+                    )]));
+                }
+                let hash = new_password_hash(new, new, &account.username)
+                    .await
+                    .map_err(|e| {
+                        ApiError::invalid(e.into_iter().map(|f| f.at("new_password")).collect())
+                    })?;
+                let now = state.clock.now();
+                let mut tx = state.store.begin().await?;
+                accounts::set_password(&mut tx, account.id, &hash, false, now).await?;
+                audit::append(
+                    &mut tx,
+                    now,
+                    &Record {
+                        actor: &account.username,
+                        addr: &who.addr,
+                        action: "account.password",
+                        target: format!("user:{}", account.username),
+                        site: &account.site_code,
+                        outcome: Outcome::Ok,
+                        detail: serde_json::json!({"via": "api"}),
+                    },
+                )
+                .await?;
+                tx.commit().await?;
+                account.must_change = false;
+            }
             let (id, token, expires) = make_token(&state, &account, &who.addr, &label).await?;
             let body = TokenIssued {
                 id,

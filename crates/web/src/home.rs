@@ -195,6 +195,8 @@ struct HomePage {
     database: &'static str,
     schema_version: i64,
     started: String,
+    /// The live count of forwarded records is for roles that read them.
+    can_sync: bool,
 }
 
 #[derive(Template)]
@@ -245,6 +247,7 @@ async fn home_page(
             Backend::Postgres => "db.postgres",
         }),
         schema_version: state.schema_version,
+        can_sync: who.can(fangkong_domain::access::Permission::SyncRead),
         started: beijing(state.started).format(format).unwrap_or_default(),
     })
 }

@@ -324,6 +324,34 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "An event payload may not exceed 16 KiB.",
     ),
     // accounts, access, audit, organisation, personal data
+    ("field.unit_code", "单位编号", "Unit code"),
+    ("field.unit_name", "单位名称", "Unit name"),
+    (
+        "field.windows",
+        "窗口号（用逗号分隔）",
+        "Window numbers (comma-separated)",
+    ),
+    ("org.add_unit", "添加进驻单位", "Add resident unit"),
+    (
+        "org.bureau_hint",
+        "本局（政务服务数据管理局）",
+        "The bureau itself",
+    ),
+    (
+        "unit.code.taken",
+        "该单位编号已存在。",
+        "This unit code already exists.",
+    ),
+    (
+        "unit.windows.taken",
+        "窗口号已被其他单位使用。",
+        "A window number is already used by another unit.",
+    ),
+    (
+        "unit.windows.invalid",
+        "窗口号须为 1 至 999 的整数，用逗号分隔，不能重复。",
+        "Window numbers are whole numbers from 1 to 999, comma-separated, without repeats.",
+    ),
     ("nav.org", "组织机构", "Organisation"),
     ("nav.users", "账户管理", "Accounts"),
     ("nav.audit", "审计日志", "Audit log"),

@@ -100,24 +100,36 @@ fn hex(bytes: &[u8]) -> String {
 /// One mutation's idempotency context.
 pub struct Idem<'a> {
     scope: &'static str,
-    key: Option<&'a str>,
+    /// The caller's key, prefixed with the account that sent it.
+    key: Option<String>,
     fingerprint: &'a str,
 }
 
 impl<'a> Idem<'a> {
     /// `scope` names the operation (`POST /api/v1/sites`): the same key may be used once
     /// per operation.
-    pub fn new<T>(scope: &'static str, key: &'a IdempotencyKey, body: &'a JsonBody<T>) -> Self {
+    /// Keys belong to the account that sends them: the same key from another account is
+    /// another key, so one account never sees another's answer or learns its keys.
+    pub fn new<T>(
+        scope: &'static str,
+        who: &crate::access::Principal,
+        key: &IdempotencyKey,
+        body: &'a JsonBody<T>,
+    ) -> Self {
+        let owner = who
+            .account
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), |a| a.id.to_string());
         Idem {
             scope,
-            key: key.0.as_deref(),
+            key: key.0.as_deref().map(|k| format!("{owner}/{k}")),
             fingerprint: &body.fingerprint,
         }
     }
 
     /// Inside the effect's transaction: `Some` answer to send instead of doing the work.
     pub async fn check_in(&self, tx: &mut Tx) -> Result<Option<Response>, ApiError> {
-        match self.key {
+        match self.key.as_deref() {
             None => Ok(None),
             Some(key) => {
                 Self::decide(idempotency::lookup_in(tx, self.scope, key, self.fingerprint).await?)
@@ -127,7 +139,7 @@ impl<'a> Idem<'a> {
 
     /// Before queuing work for the group-commit writer.
     pub async fn check(&self, store: &Store) -> Result<Option<Response>, ApiError> {
-        match self.key {
+        match self.key.as_deref() {
             None => Ok(None),
             Some(key) => {
                 Self::decide(idempotency::lookup(store, self.scope, key, self.fingerprint).await?)
@@ -148,7 +160,7 @@ impl<'a> Idem<'a> {
 
     /// The statement that stores the answer, to run with the effect.
     pub fn remember(&self, status: StatusCode, body: &str, now: OffsetDateTime) -> Option<Op> {
-        self.key.map(|key| {
+        self.key.as_deref().map(|key| {
             idempotency::remember(
                 self.scope,
                 key,
@@ -168,7 +180,7 @@ impl<'a> Idem<'a> {
         now: OffsetDateTime,
         render: impl Fn(&[u64]) -> String + Send + Sync + 'static,
     ) -> Option<Then> {
-        let key = self.key?.to_owned();
+        let key = self.key.clone()?;
         let (scope, fingerprint) = (self.scope, self.fingerprint.to_owned());
         Some(Box::new(move |counts: &[u64]| {
             idempotency::remember(
@@ -185,7 +197,7 @@ impl<'a> Idem<'a> {
     /// Turns a failure into the answer: when a concurrent request with the same key won
     /// the race, its answer (or the key conflict); otherwise the error itself.
     pub async fn resolve(&self, store: &Store, err: StoreError) -> Result<Response, ApiError> {
-        match (&err, self.key) {
+        match (&err, self.key.as_deref()) {
             (StoreError::Unique { table }, Some(_)) if table == "idempotency_keys" => {
                 self.check(store).await?.ok_or_else(|| ApiError::from(err))
             }

@@ -409,17 +409,25 @@ async fn create_person(
     key: IdempotencyKey,
     body: JsonBody<NewPersonBody>,
 ) -> Result<Response, ApiError> {
-    let idem = Idem::new("POST /api/v1/people", &key, &body);
+    let idem = Idem::new("POST /api/v1/people", &who, &key, &body);
     let (site, person) = validate_person(&state, &who, &body.value).await?;
     let mut tx = state.store.begin().await?;
     if let Some(replay) = idem.check_in(&mut tx).await? {
         return Ok(replay);
     }
     let id = add_person(&state, &who, &site, &person, &mut tx).await?;
+    let unit = match person.unit {
+        Some(u) => org::units(&state.store, site.id)
+            .await?
+            .into_iter()
+            .find(|x| x.id == u)
+            .map(|x| x.name),
+        None => None,
+    };
     let dto = PersonDto {
         id,
         site: site.code.clone(),
-        unit: None,
+        unit,
         kind: person.kind.as_str().to_owned(),
         job: person.job.clone(),
         name: person.name.masked(),
@@ -548,7 +556,7 @@ async fn create_site(
     key: IdempotencyKey,
     body: JsonBody<CreateSite>,
 ) -> Result<Response, ApiError> {
-    let idem = Idem::new("POST /api/v1/sites", &key, &body);
+    let idem = Idem::new("POST /api/v1/sites", &who, &key, &body);
     let new = body.value.validate().map_err(ApiError::invalid)?;
     check_parent(&state, &who, &new).await?;
     let mut tx = state.store.begin().await?;

@@ -19,8 +19,9 @@ use fangkong_domain::FieldError;
 use fangkong_domain::access::Permission;
 use fangkong_domain::audit::Outcome;
 use fangkong_domain::org::{
-    GroupKind, Name, NewCheckpoint, NewSite, PersonKind, Position, SiteCode, SiteKind,
+    GroupKind, Name, NewCheckpoint, NewSite, NewUnit, PersonKind, Position, SiteCode, SiteKind,
     format_tenths, parse_capacity, parse_duties, parse_opening_hours, parse_threshold,
+    parse_windows,
 };
 use fangkong_store::audit::{self, Record};
 use fangkong_store::org::{self, Site};
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/org/sites", post(create_site))
         .route("/org/sites/{code}", get(site_page).post(update_site))
         .route("/org/sites/{code}/checkpoints", post(add_checkpoint))
+        .route("/org/sites/{code}/units", post(add_unit))
         .route(
             "/org/sites/{code}/people",
             get(people_page).post(create_person),
@@ -489,6 +491,89 @@ async fn add_checkpoint(
     }
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct UnitForm {
+    code: String,
+    name: String,
+    windows: String,
+    is_bureau: Option<String>,
+}
+
+async fn add_unit(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    Path(code): Path<String>,
+    Form(f): Form<UnitForm>,
+) -> Response {
+    let result = async {
+        let site = who.site_in_scope(&state.store, &code).await.map_err(Err)?;
+        let unit = match (
+            SiteCode::parse(&f.code).map_err(|e| e.at("unit_code")),
+            Name::parse(&f.name, "unit_name"),
+            parse_windows(&f.windows),
+        ) {
+            (Ok(c), Ok(name), Ok(windows)) => NewUnit {
+                code: c.as_str().to_owned(),
+                name,
+                is_bureau: f.is_bureau.is_some(),
+                windows,
+            },
+            (a, b, c) => {
+                return Err(Ok([a.err(), b.err(), c.err()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<FieldError>>()));
+            }
+        };
+        let mut tx = state.store.begin().await.map_err(|e| Err(e.into()))?;
+        org::insert_unit(
+            &mut tx,
+            state.ids.as_ref(),
+            site.id,
+            &unit,
+            state.clock.now(),
+        )
+        .await
+        .map_err(|e| match e {
+            fangkong_store::StoreError::Invalid(f) => Ok(vec![f]),
+            other => Err(other.into()),
+        })?;
+        record(
+            &state,
+            &mut tx,
+            &who,
+            "unit.create",
+            format!("unit:{}/{}", site.code, unit.code),
+            &site.code,
+            serde_json::json!({"windows": unit.windows, "bureau": unit.is_bureau}),
+        )
+        .await
+        .map_err(Err)?;
+        tx.commit().await.map_err(|e| Err(e.into()))
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to(&format!("/org/sites/{code}?saved=1")).into_response(),
+        Err(Ok(fields)) => page(
+            site_view(
+                &state,
+                locale,
+                &who,
+                &code,
+                FormErrors::of(locale, &fields),
+                None,
+                false,
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            locale,
+        ),
+        Err(Err(e)) => error_page(locale, e.status),
+    }
+}
+
 // ---- people ---------------------------------------------------------------------------
 
 #[derive(Template)]
@@ -583,11 +668,12 @@ async fn create_person(
         add_person(&state, &who, &site, &person, &mut tx)
             .await
             .map_err(fields_or)?;
-        tx.commit().await.map_err(|e| Err(e.into()))
+        tx.commit().await.map_err(|e| Err(e.into()))?;
+        Ok(site.code)
     }
     .await;
     match result {
-        Ok(()) => Redirect::to(&format!("/org/sites/{code}/people")).into_response(),
+        Ok(site) => Redirect::to(&format!("/org/sites/{site}/people")).into_response(),
         // Never echo the personal values back into the page on a mistake, except to the
         // person typing them (same session): the form keeps them so they can correct one.
         Err(Ok(fields)) => page(

@@ -74,7 +74,7 @@ async fn post_events(
     key: IdempotencyKey,
     body: JsonBody<EventBatch>,
 ) -> Result<Response, ApiError> {
-    let idem = Idem::new("POST /api/v1/sync/events", &key, &body);
+    let idem = Idem::new("POST /api/v1/sync/events", &who, &key, &body);
     let batch = &body.value.events;
     if batch.is_empty() || batch.len() > MAX_BATCH {
         return Err(ApiError::new(

@@ -186,7 +186,7 @@ async fn create_user(
     key: IdempotencyKey,
     body: JsonBody<NewUserBody>,
 ) -> Result<Response, ApiError> {
-    let idem = Idem::new("POST /api/v1/users", &key, &body);
+    let idem = Idem::new("POST /api/v1/users", &who, &key, &body);
     if let Some(replay) = idem.check(&state.store).await? {
         return Ok(replay);
     }
@@ -198,7 +198,8 @@ async fn create_user(
     if let Some(replay) = idem.check_in(&mut tx).await? {
         return Ok(replay);
     }
-    let account = insert(&mut tx, &state, &who, &v, false).await?;
+    // Whoever sets the first password must not keep knowing it: the user replaces it.
+    let account = insert(&mut tx, &state, &who, &v, true).await?;
     let answer =
         serde_json::to_string(&UserDto::from(&account)).map_err(|_| ApiError::internal())?;
     if let Some(op) = idem.remember(StatusCode::CREATED, &answer, state.clock.now())

@@ -436,6 +436,23 @@ async fn an_admin_adds_a_village_centre_and_sets_its_threshold() {
     fill(&c, "threshold", "37.5").await;
     click(&c, "site-save").await;
     wait_text(&c, "#site-saved", "已保存。").await;
+    // A resident unit with its windows; a repeated window number is refused.
+    fill(&c, "unit_code", "DB").await;
+    fill(&c, "unit_name", "代办服务窗口").await;
+    fill(&c, "windows", "1, 1").await;
+    click(&c, "unit-create").await;
+    wait_text(
+        &c,
+        "#windows-error",
+        "窗口号须为 1 至 999 的整数，用逗号分隔，不能重复。",
+    )
+    .await;
+    fill(&c, "unit_code", "DB").await;
+    fill(&c, "unit_name", "代办服务窗口").await;
+    fill(&c, "windows", "1, 2").await;
+    click(&c, "unit-create").await;
+    wait_text(&c, "#site-saved", "已保存。").await;
+    assert!(text(&c, "#units").await.contains("代办服务窗口"));
     let site = crate::helpers::json(app.get("/api/v1/sites/JD-QX-03").await, 200).await;
     assert_eq!(site["threshold"], 37.5);
     assert_eq!(site["parent"], "JD-QX");

@@ -76,8 +76,10 @@ impl TestApp {
         demo: bool,
         clock: Arc<FixedClock>,
     ) -> TestApp {
-        let settings = Settings::new("127.0.0.1:0".parse().unwrap(), database);
         let data_dir = dir.path().join("data");
+        let mut settings = Settings::new("127.0.0.1:0".parse().unwrap(), database);
+        // The key stays in the test's folder whatever the store (never in the work tree).
+        settings.key = fangkong_cli::config::KeySource::File(data_dir.join("fangkong.key"));
         let ids = Arc::new(SequentialIds::new(1_580_263_200_000 + next() * 1_000_000));
         let mut running = server::start(&settings, demo, clock, ids).await.unwrap();
         let accounts = std::mem::take(&mut running.demo_accounts);

@@ -31,7 +31,8 @@ CREATE TABLE people (
 );
 CREATE INDEX people_site ON people (site_id);
 CREATE INDEX people_phone ON people (phone_mac);
-CREATE UNIQUE INDEX people_id_number ON people (id_number_mac);
+-- Unique per site only: a site cannot learn whether a number is registered elsewhere.
+CREATE UNIQUE INDEX people_id_number ON people (site_id, id_number_mac);
 
 CREATE TABLE org_groups (
     id         TEXT PRIMARY KEY,
