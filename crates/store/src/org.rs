@@ -226,21 +226,30 @@ pub async fn hall_size(store: &Store, site_id: Uuid) -> Result<HallSize> {
     })
 }
 
-/// The ids of `root` and every site below it.
-pub async fn subtree(store: &Store, root: Uuid) -> Result<Vec<Uuid>> {
+/// The ids and codes of `root` and every site below it, in one query.
+pub async fn subtree_sites(store: &Store, root: Uuid) -> Result<Vec<(Uuid, String)>> {
     store
         .query(
-            "WITH RECURSIVE tree (id) AS (
-                SELECT id FROM sites WHERE id = $1
+            "WITH RECURSIVE tree (id, code) AS (
+                SELECT id, code FROM sites WHERE id = $1
                 UNION ALL
-                SELECT c.id FROM sites c JOIN tree t ON c.parent_id = t.id
-             ) SELECT id FROM tree",
+                SELECT c.id, c.code FROM sites c JOIN tree t ON c.parent_id = t.id
+             ) SELECT id, code FROM tree",
             &params![root],
         )
         .await?
         .iter()
-        .map(|r| r.get(0))
+        .map(|r| Ok((r.get(0)?, r.get(1)?)))
         .collect()
+}
+
+/// The ids of `root` and every site below it.
+pub async fn subtree(store: &Store, root: Uuid) -> Result<Vec<Uuid>> {
+    Ok(subtree_sites(store, root)
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect())
 }
 
 /// A site's editable details, already validated.

@@ -232,13 +232,14 @@ impl Principal {
         &self,
         store: &fangkong_store::Store,
     ) -> Result<std::collections::HashSet<String>, ApiError> {
-        let scope = self.scope(store).await?;
-        Ok(org::list_sites(store)
-            .await?
-            .into_iter()
-            .filter(|t| scope.covers(t.site.id))
-            .map(|t| t.site.code)
-            .collect())
+        match &self.account {
+            Some(a) => Ok(org::subtree_sites(store, a.site_id)
+                .await?
+                .into_iter()
+                .map(|(_, code)| code)
+                .collect()),
+            None => Ok(std::collections::HashSet::new()),
+        }
     }
 
     /// A site by code if it is inside the scope; otherwise "not found".

@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use fangkong_domain::access::Role;
+use fangkong_domain::access::{Permission, Role};
 use fangkong_domain::clock::{beijing, beijing_day_start};
 use fangkong_store::{Backend, org, sync};
 use serde::Deserialize;
@@ -25,58 +25,40 @@ pub fn router() -> Router<AppState> {
         .route("/lang/{tag}", get(set_language))
 }
 
-/// One navigation entry and the roles that see it.
+/// One navigation entry and the permission its page needs (from the one permission table).
 struct NavEntry {
     href: &'static str,
     key: &'static str,
-    roles: &'static [Role],
+    permission: Permission,
 }
 
-const EVERYONE: &[Role] = &Role::ALL;
-
-/// The navigation, in order. Later areas add their entries here with the roles that
-/// may use them.
+/// The navigation, in order. Later areas add their entries here.
 const NAV: &[NavEntry] = &[
     NavEntry {
         href: "/",
         key: "nav.home",
-        roles: EVERYONE,
+        permission: Permission::Public,
     },
     NavEntry {
         href: "/org",
         key: "nav.org",
-        roles: STAFF,
+        permission: Permission::OrgRead,
     },
     NavEntry {
         href: "/admin/users",
         key: "nav.users",
-        roles: &[Role::Admin],
+        permission: Permission::UsersManage,
     },
     NavEntry {
         href: "/audit",
         key: "nav.audit",
-        roles: &[Role::Admin],
+        permission: Permission::AuditRead,
     },
     NavEntry {
         href: "/api/openapi.json",
         key: "nav.api",
-        roles: &[Role::Admin, Role::Web],
+        permission: Permission::SignedIn,
     },
-];
-
-/// Every signed-in role.
-const STAFF: &[Role] = &[
-    Role::Admin,
-    Role::Leader,
-    Role::Support,
-    Role::Service,
-    Role::Web,
-    Role::Hotline,
-    Role::Procurement,
-    Role::Volunteer,
-    Role::Window,
-    Role::UnitAdmin,
-    Role::Upper,
 ];
 
 /// A navigation link as shown.
@@ -88,7 +70,7 @@ pub struct NavItem {
 
 fn nav_for(role: Role, locale: Locale, path: &str) -> Vec<NavItem> {
     NAV.iter()
-        .filter(|e| e.roles.contains(&role))
+        .filter(|e| role.can(e.permission))
         .map(|e| NavItem {
             href: e.href,
             label: locale.t(e.key),
