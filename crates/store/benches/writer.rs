@@ -17,6 +17,7 @@ async fn run(name: &str, store: Store, seconds: f64) {
     let now = datetime!(2020-01-29 02:00 UTC);
     migrate::run(&store, now).await.unwrap();
     let vault = fangkong_store::privacy::Vault::from_master(&[1u8; 32]);
+    store.set_audit_key(vault.audit_key());
     demo::seed(
         &store,
         &vault,

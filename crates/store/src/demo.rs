@@ -130,6 +130,20 @@ pub async fn seed(
         .await?;
         out.push(account);
     }
+    crate::audit::append(
+        &mut tx,
+        now,
+        &crate::audit::Record {
+            actor: "demo",
+            addr: "local",
+            action: "demo.load",
+            target: "site:JD".to_owned(),
+            site: "JD",
+            outcome: fangkong_domain::audit::Outcome::Ok,
+            detail: serde_json::json!({"accounts": out.len()}),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(Some(out))
 }
