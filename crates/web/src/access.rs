@@ -644,6 +644,40 @@ mod tests {
         }
     }
 
+    /// Every `.route("path", method(..))` written in this crate is in the table with each of
+    /// its methods, so a page route cannot be added without declaring its permission (the
+    /// API's routes are checked against the OpenAPI document by the end-to-end matrix).
+    #[test]
+    fn every_routed_page_declares_its_permission() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut found = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for call in text.split(".route(").skip(1) {
+                let Some(path) = call.split('"').nth(1) else {
+                    continue;
+                };
+                if !path.starts_with('/') {
+                    continue;
+                }
+                let body = call.split(".route(").next().unwrap_or(call);
+                let body = &body[..body.find("\n}").unwrap_or(body.len())];
+                for method in ["get", "post", "delete", "put", "patch"] {
+                    let called = body.contains(&format!("{method}("));
+                    if called {
+                        let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                        assert!(
+                            permission_for(&m, path).is_some(),
+                            "{m} {path} is routed but has no declared permission"
+                        );
+                        found += 1;
+                    }
+                }
+            }
+        }
+        assert!(found > 30, "found only {found} routes: is the scan broken?");
+    }
+
     #[test]
     fn cookies_are_read_and_written_safely() {
         let mut h = HeaderMap::new();
