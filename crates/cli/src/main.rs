@@ -148,6 +148,12 @@ async fn serve(settings: &Settings, demo: bool) -> Result<String, String> {
         Database::Postgres { .. } => "PostgreSQL".to_owned(),
     };
     println!("fangkong listening on http://{} ({store})", running.addr);
+    if let Some(code) = &running.setup_code {
+        println!(
+            "no account yet: open http://{}/setup and enter the setup code {code}",
+            running.addr
+        );
+    }
     if !running.demo_accounts.is_empty() {
         println!("demo accounts (shown once; each covers the whole district from JD):");
         for a in &running.demo_accounts {

@@ -110,6 +110,8 @@ pub struct Running {
     pub store: Store,
     /// The demo accounts created at this start (empty unless the demo was loaded now).
     pub demo_accounts: Vec<DemoAccount>,
+    /// The setup page's code, while no account exists.
+    pub setup_code: Option<String>,
     stop: watch::Sender<bool>,
     task: JoinHandle<std::io::Result<()>>,
     _lock: Option<DataLock>,
@@ -167,6 +169,15 @@ pub async fn start(
             None => tracing::info!("the store already holds sites; demo not loaded"),
         }
     }
+    let setup_code = if accounts::any_user(&store)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        None
+    } else {
+        Some(vault.setup_code())
+    };
+    let setup = SetupState::new(vault.setup_code());
     let (stop, stopping) = watch::channel(false);
     let state = AppState {
         store: store.clone(),
@@ -178,7 +189,7 @@ pub async fn start(
         shutdown: stopping.clone(),
         vault,
         auth: settings.auth,
-        setup: SetupState::default(),
+        setup,
     };
     spawn_housekeeping(store.clone(), clock, settings.auth, stopping.clone());
     let app = fangkong_web::app(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -194,6 +205,7 @@ pub async fn start(
         addr,
         store,
         demo_accounts,
+        setup_code,
         stop,
         task,
         _lock: lock,

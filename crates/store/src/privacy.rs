@@ -137,6 +137,18 @@ impl Vault {
         String::from_utf8(plain).map_err(|_| bad())
     }
 
+    /// The one-time code the setup page asks for: printed by the server at start while no
+    /// account exists, so only whoever runs the server can claim it. The same for every
+    /// process sharing the key; it reveals nothing about the key.
+    pub fn setup_code(&self) -> String {
+        const ALPHABET: &[u8; 32] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789X";
+        self.lookup("setup code v1", "fangkong")
+            .iter()
+            .take(10)
+            .map(|b| char::from(ALPHABET[usize::from(b & 31)]))
+            .collect()
+    }
+
     /// The key of the audit chain's HMAC (give it to [`crate::Store::set_audit_key`]).
     pub fn audit_key(&self) -> [u8; 32] {
         self.audit_key
@@ -201,6 +213,18 @@ mod tests {
         assert!(v.open("people.phone", row, &[1, 2]).is_err());
         // Same value, fresh nonce: ciphertexts differ.
         assert_ne!(sealed, v.seal("people.phone", row, "13800138000"));
+    }
+
+    #[test]
+    fn the_setup_code_is_short_stable_and_keyed() {
+        let code = vault().setup_code();
+        assert_eq!(code.len(), 10);
+        assert!(
+            code.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        );
+        assert_eq!(code, vault().setup_code());
+        assert_ne!(code, Vault::from_master(&[8u8; 32]).setup_code());
     }
 
     #[test]

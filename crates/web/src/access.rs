@@ -154,11 +154,25 @@ impl Default for AuthSettings {
     }
 }
 
-/// Whether the first administrator exists; read once from the store, then kept.
+/// Whether the first administrator exists (read once from the store, then kept), and the
+/// one-time code the setup page asks for.
 #[derive(Debug, Clone, Default)]
-pub struct SetupState(Arc<AtomicBool>);
+pub struct SetupState(Arc<AtomicBool>, Arc<String>);
 
 impl SetupState {
+    pub fn new(code: String) -> SetupState {
+        SetupState(Arc::default(), Arc::new(code))
+    }
+
+    /// Whether `given` is the setup code (constant time; an empty code never matches).
+    pub fn code_matches(&self, given: &str) -> bool {
+        !self.1.is_empty()
+            && constant_eq(
+                given.trim().to_ascii_uppercase().as_bytes(),
+                self.1.as_bytes(),
+            )
+    }
+
     pub async fn done(&self, store: &fangkong_store::Store) -> Result<bool, ApiError> {
         if self.0.load(Ordering::Acquire) {
             return Ok(true);
@@ -736,6 +750,15 @@ mod tests {
             ..s
         };
         assert!(!live(&busy, t0 + time::Duration::hours(12), &settings));
+    }
+
+    #[test]
+    fn the_setup_code_must_match() {
+        let s = SetupState::new("ABCDE23456".into());
+        assert!(s.code_matches(" abcde23456 "));
+        assert!(!s.code_matches("ABCDE23457"));
+        assert!(!s.code_matches(""));
+        assert!(!SetupState::default().code_matches(""));
     }
 
     #[test]

@@ -279,6 +279,7 @@ struct SetupPage {
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
 struct SetupForm {
+    setup_code: String,
     site_code: String,
     site_name: String,
     capacity: String,
@@ -326,7 +327,13 @@ async fn setup_submit(
         .map_err(|_| FieldError::new("capacity", "site.capacity.invalid"))
         .and_then(parse_capacity);
     let username = parse_username(&form.username);
+    let setup_code = if state.setup.code_matches(&form.setup_code) {
+        Ok(())
+    } else {
+        Err(FieldError::new("setup_code", "setup.code.wrong"))
+    };
     let mut errors: Vec<FieldError> = [
+        setup_code.err(),
         code.clone().err(),
         name.clone().err(),
         capacity.err(),

@@ -324,6 +324,17 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "An event payload may not exceed 16 KiB.",
     ),
     // accounts, access, audit, organisation, personal data
+    ("field.setup_code", "设置码", "Setup code"),
+    (
+        "setup.code_hint",
+        "服务器启动时在控制台打印的 10 位设置码。",
+        "The 10-character code the server printed when it started.",
+    ),
+    (
+        "setup.code.wrong",
+        "设置码不正确，请查看服务器启动时打印的设置码。",
+        "Wrong setup code: see the code the server printed at start.",
+    ),
     ("field.unit_code", "单位编号", "Unit code"),
     ("field.unit_name", "单位名称", "Unit name"),
     (

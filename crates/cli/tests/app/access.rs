@@ -904,15 +904,35 @@ async fn an_empty_store_opens_only_the_setup_page_until_it_is_done() {
     let page = app.anon.get(app.url("/setup")).send().await.unwrap();
     let cookie = set_cookie(&page, "fk_csrf").unwrap();
     let csrf = hidden(&page.text().await.unwrap(), "_csrf");
+    let code = app
+        .setup_code
+        .clone()
+        .expect("an empty store has a setup code");
     let submit = |fields: Vec<(&'static str, &'static str)>| {
         let mut form = fields;
         form.push(("_csrf", Box::leak(csrf.clone().into_boxed_str())));
+        if !form.iter().any(|(k, _)| *k == "setup_code") {
+            form.push(("setup_code", Box::leak(code.clone().into_boxed_str())));
+        }
         app.anon
             .post(app.url("/setup"))
             .header("cookie", format!("fk_csrf={cookie}"))
             .form(&form)
             .send()
     };
+    let wrong_code = submit(vec![
+        ("setup_code", "AAAAAAAAAA"),
+        ("site_code", "JD"),
+        ("site_name", "揭东区政务服务中心"),
+        ("capacity", "200"),
+        ("username", "root-admin"),
+        ("password", "Jiedong-safe-2020"),
+        ("confirm", "Jiedong-safe-2020"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(wrong_code.status(), 422);
+    assert!(wrong_code.text().await.unwrap().contains("设置码不正确"));
     let bad = submit(vec![
         ("site_code", "jd x"),
         ("site_name", ""),

@@ -266,6 +266,7 @@ async fn setup_then_sign_out_and_in_again() {
     // Anything leads to the setup page on an empty store.
     c.goto(&app.url("/org")).await.unwrap();
     wait_text(&c, "h1", "初次设置").await;
+    fill(&c, "setup_code", app.setup_code.as_deref().unwrap()).await;
     fill(&c, "site_name", "揭东区政务服务中心").await;
     fill(&c, "username", "root-admin").await;
     fill(&c, "password", "password123456").await;

@@ -21,6 +21,8 @@ pub struct TestApp {
     pub accounts: Vec<fangkong_store::demo::DemoAccount>,
     /// An API token of the demo administrator, sent by the plain helpers.
     pub admin_token: String,
+    /// The setup page's code (an empty store only).
+    pub setup_code: Option<String>,
     pub data_dir: std::path::PathBuf,
     running: Option<Running>,
     _dir: tempfile::TempDir,
@@ -83,6 +85,7 @@ impl TestApp {
         let ids = Arc::new(SequentialIds::new(1_580_263_200_000 + next() * 1_000_000));
         let mut running = server::start(&settings, demo, clock, ids).await.unwrap();
         let accounts = std::mem::take(&mut running.demo_accounts);
+        let setup_code = running.setup_code.take();
         let plain = || {
             reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -95,6 +98,7 @@ impl TestApp {
             anon: plain(),
             accounts,
             admin_token: String::new(),
+            setup_code,
             data_dir,
             running: Some(running),
             _dir: dir,
