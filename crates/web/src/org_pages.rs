@@ -12,7 +12,7 @@ use crate::org::{NewPersonBody, add_person, check_parent, insert_site, reveal, v
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use fangkong_domain::FieldError;
@@ -693,6 +693,17 @@ async fn create_person(
     }
 }
 
+/// The revealed value, in place of the masked one (auto-escaped like every template).
+#[derive(Template)]
+#[template(
+    source = r#"<span class="revealed" title="{{ title }}">{{ value }}</span>"#,
+    ext = "html"
+)]
+struct RevealedField {
+    title: &'static str,
+    value: String,
+}
+
 /// The htmx reveal: the plain value in place of the masked one, never cached.
 async fn reveal_field(
     State(state): State<AppState>,
@@ -702,17 +713,10 @@ async fn reveal_field(
 ) -> Response {
     match reveal(&state, &who, id, &field).await {
         Ok(value) => {
-            let text = value.unwrap_or_default();
-            let escaped = text
-                .replace('&', "&amp;")
-                .replace('<', "&lt;")
-                .replace('>', "&gt;")
-                .replace('"', "&quot;");
-            let mut res = Html(format!(
-                "<span class=\"revealed\" title=\"{}\">{escaped}</span>",
-                locale.t("person.revealed")
-            ))
-            .into_response();
+            let mut res = render(&RevealedField {
+                title: locale.t("person.revealed"),
+                value: value.unwrap_or_default(),
+            });
             res.headers_mut().insert(
                 header::CACHE_CONTROL,
                 axum::http::HeaderValue::from_static("no-store"),
