@@ -751,6 +751,33 @@ async fn change_password(
     }
 }
 
+/// Sets an account's own new password (ending its sessions and tokens) and audits it.
+async fn replace_own_password(
+    tx: &mut Tx,
+    account: &Account,
+    hash: &str,
+    addr: &str,
+    now: OffsetDateTime,
+    via: &str,
+) -> Result<(), ApiError> {
+    accounts::set_password(tx, account.id, hash, false, now).await?;
+    audit::append(
+        tx,
+        now,
+        &Record {
+            actor: &account.username,
+            addr,
+            action: "account.password",
+            target: format!("user:{}", account.username),
+            site: &account.site_code,
+            outcome: Outcome::Ok,
+            detail: serde_json::json!({ "via": via }),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// `Err(Ok(fields))`: the user must correct something; `Err(Err(_))`: a failure.
 async fn change_password_inner(
     state: &AppState,
@@ -783,21 +810,7 @@ async fn change_password_inner(
     let now = state.clock.now();
     let result = async {
         let mut tx = state.store.begin().await?;
-        accounts::set_password(&mut tx, account.id, &hash, false, now).await?;
-        audit::append(
-            &mut tx,
-            now,
-            &Record {
-                actor: &account.username,
-                addr: &who.addr,
-                action: "account.password",
-                target: format!("user:{}", account.username),
-                site: &account.site_code,
-                outcome: Outcome::Ok,
-                detail: serde_json::json!({}),
-            },
-        )
-        .await?;
+        replace_own_password(&mut tx, account, &hash, &who.addr, now, "web").await?;
         let fresh = Account {
             must_change: false,
             ..account.clone()
@@ -998,21 +1011,7 @@ async fn issue_token(
                     })?;
                 let now = state.clock.now();
                 let mut tx = state.store.begin().await?;
-                accounts::set_password(&mut tx, account.id, &hash, false, now).await?;
-                audit::append(
-                    &mut tx,
-                    now,
-                    &Record {
-                        actor: &account.username,
-                        addr: &who.addr,
-                        action: "account.password",
-                        target: format!("user:{}", account.username),
-                        site: &account.site_code,
-                        outcome: Outcome::Ok,
-                        detail: serde_json::json!({"via": "api"}),
-                    },
-                )
-                .await?;
+                replace_own_password(&mut tx, &account, &hash, &who.addr, now, "api").await?;
                 tx.commit().await?;
                 account.must_change = false;
             }

@@ -393,16 +393,29 @@ async fn update_site(
         tx.commit().await.map_err(|e| Err(e.into()))
     }
     .await;
+    after_site_change(&state, locale, &who, &code, result, Some(f)).await
+}
+
+/// After a change on a site's page: back to the page saved, or the page again with the
+/// fields to correct, or the error page.
+async fn after_site_change(
+    state: &AppState,
+    locale: Locale,
+    who: &Principal,
+    code: &str,
+    result: Result<(), Result<Vec<FieldError>, ApiError>>,
+    form: Option<DetailsForm>,
+) -> Response {
     match result {
         Ok(()) => Redirect::to(&format!("/org/sites/{code}?saved=1")).into_response(),
         Err(Ok(fields)) => page(
             site_view(
-                &state,
+                state,
                 locale,
-                &who,
-                &code,
+                who,
+                code,
                 FormErrors::of(locale, &fields),
-                Some(f),
+                form,
                 false,
             )
             .await,
@@ -471,24 +484,7 @@ async fn add_checkpoint(
         tx.commit().await.map_err(|e| Err(e.into()))
     }
     .await;
-    match result {
-        Ok(()) => Redirect::to(&format!("/org/sites/{code}?saved=1")).into_response(),
-        Err(Ok(fields)) => page(
-            site_view(
-                &state,
-                locale,
-                &who,
-                &code,
-                FormErrors::of(locale, &fields),
-                None,
-                false,
-            )
-            .await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            locale,
-        ),
-        Err(Err(e)) => error_page(locale, e.status),
-    }
+    after_site_change(&state, locale, &who, &code, result, None).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -554,24 +550,7 @@ async fn add_unit(
         tx.commit().await.map_err(|e| Err(e.into()))
     }
     .await;
-    match result {
-        Ok(()) => Redirect::to(&format!("/org/sites/{code}?saved=1")).into_response(),
-        Err(Ok(fields)) => page(
-            site_view(
-                &state,
-                locale,
-                &who,
-                &code,
-                FormErrors::of(locale, &fields),
-                None,
-                false,
-            )
-            .await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            locale,
-        ),
-        Err(Err(e)) => error_page(locale, e.status),
-    }
+    after_site_change(&state, locale, &who, &code, result, None).await
 }
 
 // ---- people ---------------------------------------------------------------------------
