@@ -494,6 +494,23 @@ pub async fn people(store: &Store, vault: &Vault, site: Uuid) -> Result<Vec<Pers
         .collect()
 }
 
+/// Removes a person and their group memberships: personal data of someone who has left
+/// is not kept (PIPL art. 47). `NotFound` when there is no such person.
+pub async fn remove_person(tx: &mut Tx, id: Uuid) -> Result<()> {
+    tx.execute(
+        "DELETE FROM group_members WHERE person_id = $1",
+        &params![id],
+    )
+    .await?;
+    let n = tx
+        .execute("DELETE FROM people WHERE id = $1", &params![id])
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 pub async fn find_person(store: &Store, vault: &Vault, id: Uuid) -> Result<Option<Person>> {
     store
         .query_opt(&format!("{PERSON} WHERE p.id = $1"), &params![id])

@@ -1792,3 +1792,32 @@ contract!(
     a_failed_statement_poisons_its_transaction,
     failed_statement_poisons
 );
+
+/// A person who has left is removed with their group memberships.
+async fn people_are_removed(store: &Store) {
+    seeded(store).await;
+    let vault = vault();
+    let jd = site_id(store, "JD").await;
+    let head = org::people(store, &vault, jd).await.unwrap()[0].id;
+    let mut tx = store.begin().await.unwrap();
+    org::remove_person(&mut tx, head).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(
+        org::find_person(store, &vault, head)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let groups = org::groups(store, &vault, jd).await.unwrap();
+    assert!(
+        groups
+            .iter()
+            .all(|g| g.members.iter().all(|m| m.person != head))
+    );
+    let mut tx = store.begin().await.unwrap();
+    assert!(matches!(
+        org::remove_person(&mut tx, head).await,
+        Err(StoreError::NotFound)
+    ));
+}
+contract!(a_person_who_left_is_removed, people_are_removed);

@@ -92,6 +92,8 @@ pub const ROUTES: &[(&str, &str, Permission)] = &[
     ("GET", "/api/v1/sites/{code}/people", P::PeopleRead),
     ("POST", "/api/v1/people", P::PeopleManage),
     ("GET", "/api/v1/people/{id}", P::PeopleRead),
+    ("DELETE", "/api/v1/people/{id}", P::PeopleManage),
+    ("POST", "/org/people/{id}/remove", P::PeopleManage),
     ("POST", "/api/v1/people/{id}/reveal", P::PersonalReveal),
     // records forwarded by site nodes
     ("POST", "/api/v1/sync/events", P::SyncWrite),

@@ -324,6 +324,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "An event payload may not exceed 16 KiB.",
     ),
     // accounts, access, audit, organisation, personal data
+    ("person.remove", "移除", "Remove"),
     ("field.setup_code", "设置码", "Setup code"),
     (
         "setup.code_hint",

@@ -31,7 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(site_groups))
         .routes(routes!(site_people))
         .routes(routes!(create_person))
-        .routes(routes!(get_person))
+        .routes(routes!(get_person, delete_person))
         .routes(routes!(reveal_person))
 }
 
@@ -473,6 +473,46 @@ async fn get_person(
     Path(id): Path<Uuid>,
 ) -> Result<Json<PersonDto>, ApiError> {
     Ok(Json(person_in_scope(&state, &who, id).await?.into()))
+}
+
+/// Removes a person in your subtree (and their group memberships), audited.
+pub async fn remove_person(
+    state: &AppState,
+    who: &Principal,
+    id: Uuid,
+) -> Result<String, ApiError> {
+    let person = person_in_scope(state, who, id).await?;
+    let mut tx = state.store.begin().await?;
+    org::remove_person(&mut tx, id).await?;
+    audit::append(
+        &mut tx,
+        state.clock.now(),
+        &Record {
+            actor: who.actor(),
+            addr: &who.addr,
+            action: "person.remove",
+            target: format!("person:{id}"),
+            site: &person.site_code,
+            outcome: Outcome::Ok,
+            detail: serde_json::json!({"kind": person.kind.as_str()}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(person.site_code)
+}
+
+/// Removes a person who has left: their personal data is deleted, not kept.
+#[utoipa::path(delete, path = "/api/v1/people/{id}", tag = "org",
+    params(("id" = Uuid, Path, description = "Person id")),
+    responses((status = 204, description = "Removed"), (status = 404, description = "No such person")))]
+async fn delete_person(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    remove_person(&state, &who, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Which field to reveal.

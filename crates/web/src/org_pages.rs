@@ -40,6 +40,7 @@ pub fn router() -> Router<AppState> {
             get(people_page).post(create_person),
         )
         .route("/org/people/{id}/reveal/{field}", post(reveal_field))
+        .route("/org/people/{id}/remove", post(remove_person_form))
         .route("/org/sites/{code}/groups", get(groups_page))
         .route("/org/sites/{code}/groups/{kind}", post(set_duties))
         .route("/org/sites/{code}/groups/{kind}/members", post(add_member))
@@ -669,6 +670,18 @@ async fn create_person(
             locale,
         ),
         Err(Err(e)) => error_page(locale, e.status),
+    }
+}
+
+async fn remove_person_form(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    Path(id): Path<Uuid>,
+) -> Response {
+    match crate::org::remove_person(&state, &who, id).await {
+        Ok(site) => Redirect::to(&format!("/org/sites/{site}/people")).into_response(),
+        Err(e) => error_page(locale, e.status),
     }
 }
 

@@ -686,6 +686,20 @@ async fn personal_data_is_validated_masked_revealed_by_permission_and_audited() 
         !all.contains(PHONE) && !all.contains(ID),
         "the audit log holds no personal value"
     );
+
+    // Someone who has left is removed, personal data and all, and it is audited.
+    let gone = app
+        .anon
+        .delete(app.url(&format!("/api/v1/people/{id}")))
+        .bearer_auth(&support)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 204);
+    assert_eq!(app.get(&format!("/api/v1/people/{id}")).await.status(), 404);
+    assert_eq!(count(&app).await, before);
+    let removed = json(app.get("/api/v1/audit?action=person.remove").await, 200).await;
+    assert_eq!(removed[0]["actor"], "support");
     app.stop().await;
 }
 
