@@ -184,6 +184,16 @@ pub fn parse_threshold(raw: &str) -> Result<u16, FieldError> {
     }
 }
 
+/// An address: trimmed, at most 200 characters, no control characters; may be empty.
+pub fn parse_address(raw: &str) -> Result<String, FieldError> {
+    let s = raw.trim();
+    if s.chars().count() > 200 || s.chars().any(char::is_control) {
+        Err(FieldError::new("address", "site.address.invalid"))
+    } else {
+        Ok(s.to_owned())
+    }
+}
+
 /// Shows a threshold as degrees with one decimal.
 pub fn format_tenths(tenths: u16) -> String {
     format!("{}.{}", tenths / 10, tenths % 10)
@@ -409,6 +419,15 @@ mod tests {
         assert_eq!(format_tenths(373), "37.3");
         for bad in ["", "37.", "37.25", "35.9", "40.1", "abc", "-37.3", "373"] {
             assert!(parse_threshold(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn addresses_are_trimmed_and_bounded() {
+        assert_eq!(parse_address(" 曲溪街道 ").unwrap(), "曲溪街道");
+        assert_eq!(parse_address("").unwrap(), "");
+        for bad in ["a\nb", &"路".repeat(201)] {
+            assert_eq!(parse_address(bad).unwrap_err().code, "site.address.invalid");
         }
     }
 

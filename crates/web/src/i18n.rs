@@ -324,6 +324,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "An event payload may not exceed 16 KiB.",
     ),
     // accounts, access, audit, organisation, personal data
+    (
+        "site.address.invalid",
+        "地址最多 200 个字符，且不能含控制字符。",
+        "An address has at most 200 characters and no control characters.",
+    ),
     ("person.remove", "移除", "Remove"),
     ("field.setup_code", "设置码", "Setup code"),
     (

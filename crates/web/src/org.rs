@@ -13,7 +13,9 @@ use axum::response::{IntoResponse, Response};
 use fangkong_domain::FieldError;
 use fangkong_domain::audit::Outcome;
 use fangkong_domain::clock::beijing;
-use fangkong_domain::org::{Name, NewSite, PersonKind, SiteCode, SiteKind, parse_capacity};
+use fangkong_domain::org::{
+    Name, NewSite, PersonKind, SiteCode, SiteKind, parse_address, parse_capacity,
+};
 use fangkong_domain::privacy::{IdNumber, PersonName, Phone};
 use fangkong_store::audit::{self, Record};
 use fangkong_store::org::{self, PersonalField, Site};
@@ -97,12 +99,7 @@ impl CreateSite {
                 SiteCode::parse(p).map_err(|_| FieldError::new("parent", "site.parent.unknown"))
             })
             .transpose();
-        let address = self.address.as_deref().unwrap_or("").trim().to_owned();
-        let address = if address.chars().count() > 200 || address.chars().any(char::is_control) {
-            Err(FieldError::new("address", "name.invalid"))
-        } else {
-            Ok(address)
-        };
+        let address = parse_address(self.address.as_deref().unwrap_or(""));
         let capacity = parse_capacity(self.capacity);
         match (code, name, kind, parent, address, capacity) {
             (Ok(code), Ok(name), Ok(kind), Ok(parent), Ok(address), Ok(capacity)) => Ok(NewSite {

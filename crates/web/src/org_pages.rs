@@ -20,8 +20,8 @@ use fangkong_domain::access::Permission;
 use fangkong_domain::audit::Outcome;
 use fangkong_domain::org::{
     GroupKind, Name, NewCheckpoint, NewSite, NewUnit, PersonKind, Position, SiteCode, SiteKind,
-    format_tenths, parse_capacity, parse_duties, parse_opening_hours, parse_threshold,
-    parse_windows,
+    format_tenths, parse_address, parse_capacity, parse_duties, parse_opening_hours,
+    parse_threshold, parse_windows,
 };
 use fangkong_store::audit::{self, Record};
 use fangkong_store::org::{self, Site};
@@ -202,12 +202,7 @@ async fn create_site(
             .parse::<i64>()
             .map_err(|_| FieldError::new("capacity", "site.capacity.invalid"))
             .and_then(parse_capacity);
-        let address = f.address.trim().to_owned();
-        let address = if address.chars().count() > 200 || address.chars().any(char::is_control) {
-            Err(FieldError::new("address", "name.invalid"))
-        } else {
-            Ok(address)
-        };
+        let address = parse_address(&f.address);
         let new = match (code, name, kind, parent, capacity, address) {
             (Ok(code), Ok(name), Ok(kind), Ok(parent), Ok(capacity), Ok(address)) => NewSite {
                 code,
@@ -368,12 +363,7 @@ async fn update_site(
         let capacity = f.capacity.trim().parse::<i64>().map_err(|_| FieldError::new("capacity", "site.capacity.invalid")).and_then(parse_capacity);
         let hours = parse_opening_hours(&f.opening_hours);
         let threshold = parse_threshold(&f.threshold);
-        let address = f.address.trim().to_owned();
-        let address = if address.chars().count() > 200 || address.chars().any(char::is_control) {
-            Err(FieldError::new("address", "name.invalid"))
-        } else {
-            Ok(address)
-        };
+        let address = parse_address(&f.address);
         let details = match (name, capacity, hours, threshold, address) {
             (Ok(name), Ok(capacity), Ok(opening_hours), Ok(threshold), Ok(address)) => org::SiteDetails {
                 name: name.as_str().to_owned(),
