@@ -70,6 +70,29 @@ pub struct Options {
         value_name = "WHEN"
     )]
     pub secure_cookies: Option<String>,
+    /// MQTT broker for thermal scanners and door counters, e.g. mqtt://127.0.0.1:1883
+    /// (topic fangkong/SITE/CHECKPOINT/reading) [default: none].
+    #[arg(long, env = "FANGKONG_MQTT_URL", global = true, value_name = "URL")]
+    pub mqtt_url: Option<String>,
+    /// Minutes a person rests in the buffer zone before a re-check [default: 5].
+    #[arg(
+        long,
+        env = "FANGKONG_RECHECK_MINUTES",
+        global = true,
+        value_name = "MIN"
+    )]
+    pub recheck_minutes: Option<u16>,
+    /// Re-checks in the buffer zone before a decision is forced [default: 3].
+    #[arg(long, env = "FANGKONG_MAX_RECHECKS", global = true, value_name = "N")]
+    pub max_rechecks: Option<u8>,
+    /// Days door records of people never suspected are kept [default: 28].
+    #[arg(
+        long,
+        env = "FANGKONG_RETENTION_DAYS",
+        global = true,
+        value_name = "DAYS"
+    )]
+    pub retention_days: Option<u16>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -83,6 +106,10 @@ struct FileConfig {
     session_idle_minutes: Option<u64>,
     session_max_hours: Option<u64>,
     secure_cookies: Option<String>,
+    mqtt_url: Option<String>,
+    recheck_minutes: Option<u16>,
+    max_rechecks: Option<u8>,
+    retention_days: Option<u16>,
 }
 
 /// Where the personal-data key comes from.
@@ -115,6 +142,9 @@ pub struct Settings {
     pub log_json: bool,
     pub key: KeySource,
     pub auth: fangkong_web::access::AuthSettings,
+    pub screening: fangkong_web::screening::Settings,
+    /// The MQTT broker devices publish to, when any.
+    pub mqtt: Option<fangkong_web::mqtt::Broker>,
 }
 
 impl Settings {
@@ -130,6 +160,8 @@ impl Settings {
             log_json: false,
             key: KeySource::File(dir.join(KEY_FILE)),
             auth: fangkong_web::access::AuthSettings::default(),
+            screening: fangkong_web::screening::Settings::default(),
+            mqtt: None,
         }
     }
 }
@@ -225,12 +257,37 @@ impl Settings {
                 ));
             }
         };
+        let mut screening = fangkong_web::screening::Settings::default();
+        if let Some(m) = opts.recheck_minutes.or(file.recheck_minutes) {
+            if !(1..=120).contains(&m) {
+                return Err("the buffer-zone rest must be 1 to 120 minutes".into());
+            }
+            screening.buffer.rest = time::Duration::minutes(i64::from(m));
+        }
+        if let Some(n) = opts.max_rechecks.or(file.max_rechecks) {
+            if !(1..=10).contains(&n) {
+                return Err("the number of re-checks must be 1 to 10".into());
+            }
+            screening.buffer.max_rechecks = n;
+        }
+        if let Some(d) = opts.retention_days.or(file.retention_days) {
+            if !(1..=3650).contains(&d) {
+                return Err("the retention must be 1 to 3650 days".into());
+            }
+            screening.retention_days = d;
+        }
+        let mqtt = match opts.mqtt_url.clone().or(file.mqtt_url).filter(|u| !u.trim().is_empty()) {
+            None => None,
+            Some(url) => Some(fangkong_web::mqtt::Broker::parse(&url)?),
+        };
         Ok(Settings {
             addr,
             database,
             log_json,
             key,
             auth,
+            screening,
+            mqtt,
         })
     }
 }

@@ -190,8 +190,12 @@ pub async fn start(
         vault,
         auth: settings.auth,
         setup,
+        screening: settings.screening,
     };
-    spawn_housekeeping(store.clone(), clock, settings.auth, stopping.clone());
+    spawn_housekeeping(state.clone(), settings.auth, stopping.clone());
+    if let Some(broker) = &settings.mqtt {
+        fangkong_web::mqtt::start(state.clone(), broker.clone(), stopping.clone());
+    }
     let app = fangkong_web::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let mut until = stopping;
     let task = tokio::spawn(async move {
@@ -216,14 +220,10 @@ async fn stopped(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|s| *s).await;
 }
 
-/// Hourly: forget idempotency keys past their retention, ended sessions, and failed
-/// sign-ins too old to count.
-fn spawn_housekeeping(
-    store: Store,
-    clock: Arc<dyn Clock>,
-    auth: AuthSettings,
-    mut stopping: watch::Receiver<bool>,
-) {
+/// Hourly: forget idempotency keys past their retention, ended sessions, failed
+/// sign-ins too old to count, and door records past their retention (counts stay).
+fn spawn_housekeeping(state: AppState, auth: AuthSettings, mut stopping: watch::Receiver<bool>) {
+    let (store, clock) = (state.store.clone(), state.clock.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
@@ -242,6 +242,11 @@ fn spawn_housekeeping(
                     }
                     if let Err(e) = accounts::purge_failures(&store, now - time::Duration::DAY).await {
                         tracing::warn!(error = %e, "cannot remove old failed sign-ins");
+                    }
+                    match fangkong_web::screening::purge(&state).await {
+                        Ok(n) if n > 0 => tracing::info!(removed = n, "door records past retention purged"),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(code = e.code, "cannot purge door records"),
                     }
                 }
                 () = stopped(&mut stopping) => return,

@@ -32,12 +32,14 @@ pub enum Role {
     UnitAdmin,
     /// District command office: read-only reports and urgent reports.
     Upper,
+    /// A thermal scanner or door counter: records readings and passages with its token.
+    Device,
     /// Anyone not signed in: citizens on their phones.
     Public,
 }
 
 impl Role {
-    pub const ALL: [Role; 12] = [
+    pub const ALL: [Role; 13] = [
         Role::Admin,
         Role::Leader,
         Role::Support,
@@ -49,6 +51,7 @@ impl Role {
         Role::Window,
         Role::UnitAdmin,
         Role::Upper,
+        Role::Device,
         Role::Public,
     ];
 
@@ -65,6 +68,7 @@ impl Role {
             Role::Window => "window",
             Role::UnitAdmin => "unit_admin",
             Role::Upper => "upper",
+            Role::Device => "device",
             Role::Public => "public",
         }
     }
@@ -103,10 +107,24 @@ pub enum Permission {
     SyncRead,
     /// Scrape `/metrics`.
     Metrics,
+    /// Record a door screening or a passage (the checkpoint page, devices).
+    ScreeningRecord,
+    /// Re-check people in the buffer zone.
+    BufferCheck,
+    /// See the live occupancy of halls.
+    OccupancyRead,
+    /// List and export door records (personal fields masked).
+    ScreeningRecords,
+    /// Record one's own pre- and post-shift temperature.
+    StaffCheckSelf,
+    /// See who is missing today's staff checks.
+    StaffChecksRead,
+    /// Register devices and revoke their tokens.
+    DevicesManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 19] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::OrgRead,
@@ -119,6 +137,13 @@ impl Permission {
         Permission::SyncWrite,
         Permission::SyncRead,
         Permission::Metrics,
+        Permission::ScreeningRecord,
+        Permission::BufferCheck,
+        Permission::OccupancyRead,
+        Permission::ScreeningRecords,
+        Permission::StaffCheckSelf,
+        Permission::StaffChecksRead,
+        Permission::DevicesManage,
     ];
 }
 
@@ -158,6 +183,33 @@ pub const GRANTS: &[(Permission, &[Role])] = &[
     (P::SyncWrite, &[R::Admin]),
     (P::SyncRead, &[R::Admin, R::Leader, R::Upper]),
     (P::Metrics, &[R::Admin]),
+    // The door is kept by the volunteer team under the support group (综合保障组).
+    (
+        P::ScreeningRecord,
+        &[R::Admin, R::Support, R::Volunteer, R::Device],
+    ),
+    (P::BufferCheck, &[R::Admin, R::Support, R::Volunteer]),
+    (P::OccupancyRead, STAFF),
+    (P::ScreeningRecords, &[R::Admin, R::Leader, R::Support]),
+    (
+        P::StaffCheckSelf,
+        &[
+            R::Admin,
+            R::Leader,
+            R::Support,
+            R::Service,
+            R::Web,
+            R::Hotline,
+            R::Procurement,
+            R::Window,
+            R::UnitAdmin,
+        ],
+    ),
+    (
+        P::StaffChecksRead,
+        &[R::Admin, R::Leader, R::Support, R::UnitAdmin],
+    ),
+    (P::DevicesManage, &[R::Admin]),
 ];
 
 impl Role {
@@ -172,9 +224,12 @@ impl Role {
         }
     }
 
-    /// Roles an account may hold (everyone but the anonymous public).
+    /// Roles an administrator may give an account (devices are registered on their own
+    /// page, and the public is no account).
     pub fn assignable() -> impl Iterator<Item = Role> {
-        Role::ALL.into_iter().filter(|r| *r != Role::Public)
+        Role::ALL
+            .into_iter()
+            .filter(|r| !matches!(r, Role::Public | Role::Device))
     }
 }
 
@@ -241,6 +296,20 @@ mod tests {
         assert!(!Role::Volunteer.can(P::PeopleRead));
         assert!(Role::Volunteer.can(P::SignedIn));
         assert_eq!(Role::assignable().count(), 11);
+        assert!(Role::assignable().all(|r| r != Role::Device));
+    }
+
+    #[test]
+    fn devices_only_record_at_the_door() {
+        for p in Permission::ALL {
+            let expected = matches!(p, P::Public | P::SignedIn | P::ScreeningRecord);
+            assert_eq!(Role::Device.can(p), expected, "{p:?}");
+        }
+        assert!(Role::Volunteer.can(P::BufferCheck));
+        assert!(!Role::Volunteer.can(P::ScreeningRecords));
+        assert!(Role::UnitAdmin.can(P::StaffChecksRead));
+        assert!(!Role::Window.can(P::StaffChecksRead));
+        assert!(Role::Window.can(P::StaffCheckSelf));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod error;
 pub mod org;
 pub mod passwords;
 pub mod privacy;
+pub mod screening;
 pub mod sync;
 
 pub use error::FieldError;

@@ -68,9 +68,11 @@ pub struct Account {
     pub site_id: Uuid,
     pub site_code: String,
     pub must_change: bool,
+    /// The staff member this account belongs to, for their own staff checks.
+    pub person_id: Option<Uuid>,
 }
 
-const ACCOUNT: &str = "SELECT u.id, u.username, u.role, u.site_id, s.code, u.must_change FROM users u JOIN sites s ON s.id = u.site_id";
+const ACCOUNT: &str = "SELECT u.id, u.username, u.role, u.site_id, s.code, u.must_change, u.person_id FROM users u JOIN sites s ON s.id = u.site_id";
 
 fn account_from(row: &Row) -> Result<Account> {
     let role: String = row.get(2)?;
@@ -81,7 +83,22 @@ fn account_from(row: &Row) -> Result<Account> {
         site_id: row.get(3)?,
         site_code: row.get(4)?,
         must_change: row.get(5)?,
+        person_id: row.get(6)?,
     })
+}
+
+/// Links an account to the staff member it belongs to (or unlinks it).
+pub async fn link_person(tx: &mut Tx, user: Uuid, person: Option<Uuid>) -> Result<()> {
+    match tx
+        .execute(
+            "UPDATE users SET person_id = $2 WHERE id = $1",
+            &params![user, person],
+        )
+        .await?
+    {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
 }
 
 /// Whether any account exists (before the first one, only the setup page is open).

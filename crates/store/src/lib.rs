@@ -17,6 +17,7 @@ pub mod migrate;
 pub mod org;
 mod postgres;
 pub mod privacy;
+pub mod screening;
 mod sqlite;
 pub mod sync;
 pub mod system;

@@ -97,6 +97,18 @@ pub async fn find_site(store: &Store, code: &str) -> Result<Option<Site>> {
         .transpose()
 }
 
+pub async fn find_site_by_id(store: &Store, id: Uuid) -> Result<Option<Site>> {
+    store
+        .query_opt(
+            &format!("{SELECT_SITE} {FROM_SITES} WHERE s.id = $1"),
+            &params![id],
+        )
+        .await?
+        .as_ref()
+        .map(site_from)
+        .transpose()
+}
+
 async fn find_site_in(tx: &mut Tx, code: &str) -> Result<Option<Site>> {
     tx.query_opt(SITE_BY_CODE, &params![code])
         .await?

@@ -711,6 +711,7 @@ async fn users_and_passwords(store: &Store) {
         site_id: site,
         site_code: "A".into(),
         must_change: true,
+        person_id: None,
     };
     assert_eq!(found.account, account);
     assert_eq!(found.password_hash, hash);

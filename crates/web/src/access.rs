@@ -729,6 +729,7 @@ mod tests {
             site_id: uuid::Uuid::nil(),
             site_code: "JD".into(),
             must_change: false,
+            person_id: None,
         };
         let s = accounts::Session {
             account,

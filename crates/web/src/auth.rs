@@ -443,6 +443,7 @@ async fn complete_setup(
         site_id: site.id,
         site_code: site.code.clone(),
         must_change: false,
+        person_id: None,
     };
     accounts::insert_user(
         &mut tx,

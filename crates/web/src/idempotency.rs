@@ -87,7 +87,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -124,6 +124,25 @@ impl<'a> Idem<'a> {
             scope,
             key: key.0.as_deref().map(|k| format!("{owner}/{k}")),
             fingerprint: &body.fingerprint,
+        }
+    }
+
+    /// For requests that do not arrive as an HTTP body (an MQTT message): the key and a
+    /// fingerprint of the message given directly.
+    pub fn raw(
+        scope: &'static str,
+        who: &crate::access::Principal,
+        key: Option<&str>,
+        fingerprint: &'a str,
+    ) -> Self {
+        let owner = who
+            .account
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), |a| a.id.to_string());
+        Idem {
+            scope,
+            key: key.map(|k| format!("{owner}/{k}")),
+            fingerprint,
         }
     }
 

@@ -14,9 +14,11 @@ pub mod home;
 pub mod i18n;
 pub mod idempotency;
 pub mod live;
+pub mod mqtt;
 pub mod ops;
 pub mod org;
 pub mod org_pages;
+pub mod screening;
 pub mod sync;
 pub mod telemetry;
 pub mod users;
@@ -55,6 +57,7 @@ pub struct AppState {
     pub vault: fangkong_store::privacy::Vault,
     pub auth: access::AuthSettings,
     pub setup: access::SetupState,
+    pub screening: screening::Settings,
 }
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -71,7 +74,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
         (name = "org", description = "Sites, checkpoints, working groups and people of the district"),
         (name = "auth", description = "API tokens and accounts. Send `Authorization: Bearer <token>`."),
         (name = "audit", description = "The hash-chained audit log"),
-        (name = "sync", description = "Records forwarded between sites")
+        (name = "sync", description = "Records forwarded between sites"),
+        (name = "screening", description = "Entrance screening: door records, buffer zone, occupancy, staff checks, devices")
     )
 )]
 struct ApiDoc;
@@ -85,6 +89,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(users::api())
         .merge(audit::api())
         .merge(sync::router())
+        .merge(screening::router())
         .split_for_parts()
 }
 

@@ -27,14 +27,28 @@ use tokio_stream::wrappers::BroadcastStream;
 pub enum Topic {
     /// Forwarded records arrived.
     Sync,
+    /// A door record was made or changed.
+    Screening,
+    /// The count inside a hall changed.
+    Occupancy,
+    /// Someone entered or left the buffer zone, or was re-checked.
+    Buffer,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 1] = [Topic::Sync];
+    pub const ALL: [Topic; 4] = [
+        Topic::Sync,
+        Topic::Screening,
+        Topic::Occupancy,
+        Topic::Buffer,
+    ];
 
     pub const fn as_str(self) -> &'static str {
         match self {
             Topic::Sync => "sync",
+            Topic::Screening => "screening",
+            Topic::Occupancy => "occupancy",
+            Topic::Buffer => "buffer",
         }
     }
 

@@ -126,6 +126,7 @@ async fn insert(
         site_id: v.site.id,
         site_code: v.site.code.clone(),
         must_change,
+        person_id: None,
     };
     accounts::insert_user(
         tx,
