@@ -213,7 +213,7 @@ async fn start_session(
 }
 
 /// The CSRF token for a form shown before sign-in, and the cookie to set if it is new.
-fn anonymous_csrf(
+pub(crate) fn anonymous_csrf(
     headers: &HeaderMap,
     settings: &AuthSettings,
 ) -> (String, Option<axum::http::HeaderValue>) {
@@ -233,7 +233,7 @@ fn anonymous_csrf(
     }
 }
 
-fn with_cookie(mut res: Response, c: Option<axum::http::HeaderValue>) -> Response {
+pub(crate) fn with_cookie(mut res: Response, c: Option<axum::http::HeaderValue>) -> Response {
     if let Some(c) = c {
         res.headers_mut().append(header::SET_COOKIE, c);
     }

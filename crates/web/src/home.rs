@@ -45,6 +45,41 @@ const NAV: &[NavEntry] = &[
         permission: Permission::OrgRead,
     },
     NavEntry {
+        href: "/door",
+        key: "nav.door",
+        permission: Permission::ScreeningRecord,
+    },
+    NavEntry {
+        href: "/buffer",
+        key: "nav.buffer",
+        permission: Permission::BufferCheck,
+    },
+    NavEntry {
+        href: "/occupancy",
+        key: "nav.occupancy",
+        permission: Permission::OccupancyRead,
+    },
+    NavEntry {
+        href: "/staff-checks",
+        key: "nav.staff_checks",
+        permission: Permission::StaffCheckSelf,
+    },
+    NavEntry {
+        href: "/staff-checks/missing",
+        key: "nav.staff_missing",
+        permission: Permission::StaffChecksRead,
+    },
+    NavEntry {
+        href: "/screening/records",
+        key: "nav.records",
+        permission: Permission::ScreeningRecords,
+    },
+    NavEntry {
+        href: "/screening/devices",
+        key: "nav.devices",
+        permission: Permission::DevicesManage,
+    },
+    NavEntry {
         href: "/admin/users",
         key: "nav.users",
         permission: Permission::UsersManage,
@@ -135,6 +170,11 @@ pub fn local_time(t: time::OffsetDateTime) -> String {
     beijing(t)
         .format(format_description!("[year]-[month]-[day] [hour]:[minute]"))
         .unwrap_or_default()
+}
+
+/// [`local_time`] for templates, which hold times by reference.
+pub fn shown(t: &time::OffsetDateTime) -> String {
+    local_time(*t)
 }
 
 /// Percent-encodes a path for a query value.
@@ -365,8 +405,26 @@ mod tests {
             .collect();
         assert_eq!(
             admin,
-            ["/", "/org", "/admin/users", "/audit", "/api/openapi.json"]
+            [
+                "/",
+                "/org",
+                "/door",
+                "/buffer",
+                "/occupancy",
+                "/staff-checks",
+                "/staff-checks/missing",
+                "/screening/records",
+                "/screening/devices",
+                "/admin/users",
+                "/audit",
+                "/api/openapi.json"
+            ]
         );
+        let volunteer: Vec<_> = nav_for(Role::Volunteer, Locale::ZhCn, "/")
+            .iter()
+            .map(|n| n.href)
+            .collect();
+        assert_eq!(volunteer, ["/", "/org", "/door", "/buffer", "/occupancy", "/api/openapi.json"]);
         for role in Role::ALL {
             assert!(
                 nav_for(role, Locale::ZhCn, "/")

@@ -19,6 +19,7 @@ pub mod ops;
 pub mod org;
 pub mod org_pages;
 pub mod screening;
+pub mod screening_pages;
 pub mod sync;
 pub mod telemetry;
 pub mod users;
@@ -116,6 +117,7 @@ pub fn app(state: AppState) -> Router {
         .merge(users::router())
         .merge(audit::router())
         .merge(org_pages::router())
+        .merge(screening_pages::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::guard,
