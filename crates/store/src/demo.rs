@@ -7,7 +7,7 @@ use crate::{Backend, Result, Store, accounts, org, params};
 use fangkong_domain::access::Role;
 use fangkong_domain::clock::{Clock, IdSource};
 use fangkong_domain::demo;
-use fangkong_domain::org::{Name, NewCheckpoint, SiteCode};
+use fangkong_domain::org::{Name, NewCheckpoint, PersonKind, SiteCode};
 
 /// Fixed key of the advisory lock that serialises demo loading on PostgreSQL.
 const DEMO_LOCK: i64 = 0x0066_6b64_656d;
@@ -68,6 +68,7 @@ pub async fn seed(
     }
     let now = clock.now();
     let mut root = None;
+    let mut window_clerk = None;
     for (index, entry) in demo::district().iter().enumerate() {
         let site = org::insert_site(&mut tx, ids.new_id(), &entry.site, now).await?;
         root.get_or_insert(site.id);
@@ -107,6 +108,11 @@ pub async fn seed(
                 id_number: Some(person.id_number),
             };
             org::insert_person(&mut tx, vault, id, &new, now).await?;
+            // The demo window account belongs to the hall's first window clerk, so its
+            // own staff checks work out of the box.
+            if index == 0 && window_clerk.is_none() && unit.is_some() && person.kind == PersonKind::Staff {
+                window_clerk = Some(id);
+            }
             for (group, position) in person.groups {
                 org::set_member(&mut tx, site.id, group, id, position).await?;
             }
@@ -115,10 +121,11 @@ pub async fn seed(
     let root = root.ok_or(crate::StoreError::NotFound)?;
     let mut out = Vec::new();
     for (account, hash) in accounts {
+        let user = ids.new_id();
         accounts::insert_user(
             &mut tx,
             &accounts::NewUser {
-                id: ids.new_id(),
+                id: user,
                 username: &account.username,
                 role: account.role,
                 site_id: root,
@@ -128,6 +135,9 @@ pub async fn seed(
             now,
         )
         .await?;
+        if account.role == Role::Window {
+            accounts::link_person(&mut tx, user, window_clerk).await?;
+        }
         out.push(account);
     }
     crate::audit::append(

@@ -1822,3 +1822,186 @@ async fn people_are_removed(store: &Store) {
     ));
 }
 contract!(a_person_who_left_is_removed, people_are_removed);
+
+// --- entrance screening ----------------------------------------------------------------
+
+fn reading(
+    ids: &SequentialIds,
+    site: Uuid,
+    checkpoint: Uuid,
+    at: OffsetDateTime,
+    tenths: u16,
+    decision: fangkong_domain::screening::Decision,
+) -> fangkong_store::screening::NewScreening {
+    use fangkong_domain::screening::{SubjectKind, Temperature};
+    fangkong_store::screening::NewScreening {
+        id: ids.new_id(),
+        site_id: site,
+        checkpoint_id: checkpoint,
+        at,
+        kind: SubjectKind::Citizen,
+        temperature: Temperature::from_tenths(tenths).unwrap(),
+        mask: true,
+        decision,
+        phase: None,
+        person_id: None,
+        registration_id: None,
+        recorded_by: "volunteer".into(),
+    }
+}
+
+async fn screening_records(store: &Store) {
+    use fangkong_domain::screening::{Answers, Decision, Direction, Outcome, Symptom, Temperature};
+    use fangkong_store::screening::{self as sc, Health, NewDoorEvent, NewRecheck};
+    seeded(store).await;
+    let ids = ids();
+    let v = vault();
+    let site = site_id(store, "JD").await;
+    let cp = org::checkpoints(store, site).await.unwrap()[0].id;
+    // Three admitted, one sent to the buffer zone; then two leave and a third "leaves"
+    // past zero.
+    for _ in 0..3 {
+        store
+            .write(sc::screening_ops(&reading(&ids, site, cp, NOW, 366, Decision::Admit)))
+            .await
+            .unwrap();
+    }
+    let hot = reading(&ids, site, cp, NOW, 385, Decision::Buffer);
+    store.write(sc::screening_ops(&hot)).await.unwrap();
+    assert_eq!(sc::occupancy(store, site, NOW).await.unwrap().inside, 3);
+    assert_eq!(sc::occupancy(store, site, NOW).await.unwrap().peak, 3);
+    for _ in 0..4 {
+        let e = NewDoorEvent {
+            id: ids.new_id(),
+            site_id: site,
+            checkpoint_id: cp,
+            at: NOW,
+            direction: Direction::Out,
+            recorded_by: "volunteer".into(),
+        };
+        store.write(sc::door_event_ops(&e)).await.unwrap();
+    }
+    let o = sc::occupancy(store, site, NOW).await.unwrap();
+    assert_eq!((o.inside, o.peak), (0, 3), "never below zero; the peak stays");
+    // A new Beijing day starts at zero.
+    assert_eq!(
+        sc::occupancy(store, site, NOW + Duration::days(1)).await.unwrap().inside,
+        0
+    );
+    let waiting = sc::waiting(store, &[site]).await.unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].id, hot.id);
+    // The re-check opens a suspected-case record holding everything gathered.
+    let health = Health {
+        symptoms: vec![Symptom::Cough],
+        answers: Answers {
+            case_contact: true,
+            ..Answers::default()
+        },
+    };
+    let case = ids.new_id();
+    let mut tx = store.begin().await.unwrap();
+    let done = sc::record_recheck(
+        &mut tx,
+        &v,
+        &NewRecheck {
+            id: ids.new_id(),
+            screening: hot.id,
+            at: NOW + Duration::minutes(6),
+            temperature: Temperature::from_tenths(378).unwrap(),
+            health: health.clone(),
+            outcome: Outcome::Suspected,
+            recorded_by: "volunteer".into(),
+            case_id: case,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(done.case_id, Some(case));
+    assert_eq!(done.attempt, 1);
+    let stored = sc::find_case(store, &v, case).await.unwrap().unwrap();
+    assert_eq!(stored.details.temperatures.iter().map(|t| t.1).collect::<Vec<_>>(), [385, 378]);
+    assert_eq!(stored.details.symptoms, health.symptoms);
+    assert!(stored.details.answers.case_contact);
+    assert!(sc::waiting(store, &[site]).await.unwrap().is_empty());
+    // A second re-check of someone no longer waiting is refused.
+    let mut tx = store.begin().await.unwrap();
+    let again = sc::record_recheck(
+        &mut tx,
+        &v,
+        &NewRecheck {
+            id: ids.new_id(),
+            screening: hot.id,
+            at: NOW + Duration::minutes(12),
+            temperature: Temperature::from_tenths(370).unwrap(),
+            health: Health::default(),
+            outcome: Outcome::Cleared,
+            recorded_by: "volunteer".into(),
+            case_id: ids.new_id(),
+        },
+    )
+    .await;
+    drop(tx);
+    assert!(matches!(again, Err(StoreError::NotFound)));
+    // Counters as the writer kept them, equal to a recount of the records.
+    let counts: std::collections::HashMap<String, i64> =
+        sc::daily_counts(store, site, fangkong_domain::screening::day_of(NOW))
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+    assert_eq!(counts["screened.citizen"], 4);
+    assert_eq!(counts["decision.admit"], 3);
+    assert_eq!(counts["decision.buffer"], 1);
+    assert_eq!(counts["buffer.suspected"], 1);
+    assert_eq!(counts["cases.opened"], 1);
+    assert_eq!(counts["door.out"], 4);
+    let recount = store
+        .query(
+            "SELECT decision, COUNT(*) FROM screenings WHERE site_id = $1 GROUP BY decision",
+            &params![site],
+        )
+        .await
+        .unwrap();
+    for r in recount {
+        let d: String = r.get(0).unwrap();
+        assert_eq!(counts[&format!("decision.{d}")], r.get::<i64>(1).unwrap());
+    }
+    // Health answers are sealed at rest.
+    let sealed = store
+        .query("SELECT health_enc FROM rechecks", &[])
+        .await
+        .unwrap();
+    assert_eq!(sealed.len(), 1);
+    let blob: Vec<u8> = sealed[0].get(0).unwrap();
+    assert!(!String::from_utf8_lossy(&blob).contains("case_contact"));
+    // Retention: the suspected person's record stays, the others go; counts stay.
+    let mut tx = store.begin().await.unwrap();
+    let purged = sc::purge(&mut tx, NOW + Duration::days(29)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(purged, 3);
+    let left = sc::list(
+        store,
+        &sc::Filter {
+            sites: vec![site],
+            ..sc::Filter::default()
+        },
+        100,
+    )
+    .await
+    .unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].case_id, Some(case));
+    assert_eq!(
+        sc::daily_counts(store, site, fangkong_domain::screening::day_of(NOW))
+            .await
+            .unwrap()
+            .len(),
+        counts.len()
+    );
+}
+contract!(
+    door_records_counters_occupancy_rechecks_and_purge,
+    screening_records
+);
