@@ -121,10 +121,12 @@ pub enum Permission {
     StaffChecksRead,
     /// Register devices and revoke their tokens.
     DevicesManage,
+    /// Run the retention purge of door records now (it also runs hourly).
+    RecordsPurge,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 19] = [
+    pub const ALL: [Permission; 20] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::OrgRead,
@@ -144,6 +146,7 @@ impl Permission {
         Permission::StaffCheckSelf,
         Permission::StaffChecksRead,
         Permission::DevicesManage,
+        Permission::RecordsPurge,
     ];
 }
 
@@ -210,6 +213,7 @@ pub const GRANTS: &[(Permission, &[Role])] = &[
         &[R::Admin, R::Leader, R::Support, R::UnitAdmin],
     ),
     (P::DevicesManage, &[R::Admin]),
+    (P::RecordsPurge, &[R::Admin]),
 ];
 
 impl Role {

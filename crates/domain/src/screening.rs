@@ -227,11 +227,15 @@ pub fn parse_symptoms<'a>(
     Ok(out)
 }
 
-/// One stay outside the district in the last 14 days.
+time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
+
+/// One stay outside the district in the last 14 days; dates as `YYYY-MM-DD`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trip {
     pub place: String,
+    #[serde(with = "iso_date")]
     pub from: Date,
+    #[serde(with = "iso_date")]
     pub to: Date,
 }
 
@@ -602,6 +606,16 @@ mod tests {
             ..Answers::default()
         };
         assert!(contact.any_yes());
+    }
+
+    #[test]
+    fn trips_read_and_write_iso_dates() {
+        let t: Trip =
+            serde_json::from_str(r#"{"place":"武汉","from":"2020-01-18","to":"2020-01-22"}"#)
+                .unwrap();
+        assert_eq!(t.from, date!(2020 - 01 - 18));
+        assert!(serde_json::to_string(&t).unwrap().contains("\"to\":\"2020-01-22\""));
+        assert!(serde_json::from_str::<Trip>(r#"{"place":"x","from":"18/01/2020","to":"2020-01-22"}"#).is_err());
     }
 
     #[test]

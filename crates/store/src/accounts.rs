@@ -154,7 +154,7 @@ pub struct Credentials {
 pub async fn credentials(store: &Store, username: &str) -> Result<Option<Credentials>> {
     store
         .query_opt(
-            "SELECT u.id, u.username, u.role, u.site_id, s.code, u.must_change, u.password_hash
+            "SELECT u.id, u.username, u.role, u.site_id, s.code, u.must_change, u.person_id, u.password_hash
              FROM users u JOIN sites s ON s.id = u.site_id WHERE u.username = $1",
             &params![username],
         )
@@ -162,7 +162,7 @@ pub async fn credentials(store: &Store, username: &str) -> Result<Option<Credent
         .map(|r| {
             Ok(Credentials {
                 account: account_from(&r)?,
-                password_hash: r.get(6)?,
+                password_hash: r.get(7)?,
             })
         })
         .transpose()
@@ -328,7 +328,7 @@ pub async fn insert_session(
 pub async fn find_session(store: &Store, secret: &str) -> Result<Option<Session>> {
     store
         .query_opt(
-            "SELECT u.id, u.username, u.role, u.site_id, s.code, u.must_change, x.csrf, x.created_at, x.last_seen_at
+            "SELECT u.id, u.username, u.role, u.site_id, s.code, u.must_change, u.person_id, x.csrf, x.created_at, x.last_seen_at
              FROM sessions x JOIN users u ON u.id = x.user_id JOIN sites s ON s.id = u.site_id
              WHERE x.id_hash = $1",
             &params![secret_hash(secret)],
@@ -337,9 +337,9 @@ pub async fn find_session(store: &Store, secret: &str) -> Result<Option<Session>
         .map(|r| {
             Ok(Session {
                 account: account_from(&r)?,
-                csrf: r.get(6)?,
-                created_at: r.get(7)?,
-                last_seen_at: r.get(8)?,
+                csrf: r.get(7)?,
+                created_at: r.get(8)?,
+                last_seen_at: r.get(9)?,
             })
         })
         .transpose()

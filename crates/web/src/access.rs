@@ -121,6 +121,7 @@ pub const ROUTES: &[(&str, &str, Permission)] = &[
     ("GET", "/api/v1/screenings", P::ScreeningRecords),
     ("GET", "/api/v1/screenings/{id}", P::ScreeningRecords),
     ("POST", "/api/v1/screenings/{id}/rechecks", P::BufferCheck),
+    ("POST", "/api/v1/screenings/purge", P::RecordsPurge),
     ("POST", "/api/v1/door-events", P::ScreeningRecord),
     ("GET", "/api/v1/sites/{code}/occupancy", P::OccupancyRead),
     ("GET", "/api/v1/buffer", P::BufferCheck),

@@ -52,6 +52,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(post_screening, list_screenings))
         .routes(routes!(get_screening))
         .routes(routes!(post_recheck))
+        .routes(routes!(post_purge))
         .routes(routes!(post_door_event))
         .routes(routes!(get_occupancy))
         .routes(routes!(get_buffer))
@@ -1255,6 +1256,24 @@ async fn delete_device(
 ) -> Result<StatusCode, ApiError> {
     revoke_device(&state, &who, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// How many door records a purge removed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PurgeAnswer {
+    pub purged: u64,
+    pub retention_days: u16,
+}
+
+/// Runs the retention purge now (it also runs hourly): door records of people never
+/// suspected, older than the retention period, are deleted; daily counts stay. Audited.
+#[utoipa::path(post, path = "/api/v1/screenings/purge", tag = "screening",
+    responses((status = 200, body = PurgeAnswer)))]
+async fn post_purge(State(state): State<AppState>) -> Result<Json<PurgeAnswer>, ApiError> {
+    Ok(Json(PurgeAnswer {
+        purged: purge(&state).await?,
+        retention_days: state.screening.retention_days,
+    }))
 }
 
 /// Purges door records past retention, keeping counts; audited. Returns how many.

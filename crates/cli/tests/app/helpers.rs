@@ -72,14 +72,35 @@ impl TestApp {
         TestApp::start_with(db, dir, true, clock).await
     }
 
+    /// The demo on the embedded store with settings the test changes (an MQTT broker,
+    /// buffer-zone rules), and a clock it moves.
+    pub async fn configured(clock: Arc<FixedClock>, change: impl FnOnce(&mut Settings)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::Sqlite {
+            data_dir: dir.path().join("data"),
+        };
+        let mut settings = Settings::new("127.0.0.1:0".parse().unwrap(), db);
+        change(&mut settings);
+        TestApp::start_settings(settings, dir, true, clock).await
+    }
+
     async fn start_with(
         database: Database,
         dir: tempfile::TempDir,
         demo: bool,
         clock: Arc<FixedClock>,
     ) -> TestApp {
+        let settings = Settings::new("127.0.0.1:0".parse().unwrap(), database);
+        TestApp::start_settings(settings, dir, demo, clock).await
+    }
+
+    async fn start_settings(
+        mut settings: Settings,
+        dir: tempfile::TempDir,
+        demo: bool,
+        clock: Arc<FixedClock>,
+    ) -> TestApp {
         let data_dir = dir.path().join("data");
-        let mut settings = Settings::new("127.0.0.1:0".parse().unwrap(), database);
         // The key stays in the test's folder whatever the store (never in the work tree).
         settings.key = fangkong_cli::config::KeySource::File(data_dir.join("fangkong.key"));
         let ids = Arc::new(SequentialIds::new(1_580_263_200_000 + next() * 1_000_000));

@@ -4,5 +4,7 @@
 mod access;
 mod api;
 mod browser;
+mod browser_screening;
 mod helpers;
 mod process;
+mod screening;
