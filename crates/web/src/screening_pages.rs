@@ -700,7 +700,7 @@ async fn staff_self_form(
             registration: None,
             at: None,
         };
-        let fingerprint = crate::idempotency::hex(&Sha256::digest(&body_bytes(&f)));
+        let fingerprint = crate::idempotency::hex(&Sha256::digest(body_bytes(&f)));
         let idem = form_idem("POST /staff-checks", &who, &f.form_key, &fingerprint);
         let res = api::record(&state, &who, &body, &idem).await?;
         let bytes = axum::body::to_bytes(res.into_body(), 64 * 1024)
@@ -718,6 +718,10 @@ async fn staff_self_form(
             None,
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
+        // The page itself says the account is not linked to a staff member.
+        Err(e) if e.code == "staff.not_linked" => {
+            (FormErrors::none(), None, StatusCode::UNPROCESSABLE_ENTITY)
+        }
         Err(e) => return fail(locale, &e),
     };
     match staff_self_view(&state, locale, &who, errors, decision).await {

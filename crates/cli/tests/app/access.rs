@@ -22,6 +22,8 @@ fn concrete(path: &str) -> String {
         .replace("{person}", nil)
         .replace("{field}", "name")
         .replace("{kind}", "support")
+        .replace("{site}", "JD")
+        .replace("{checkpoint}", "MAIN")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

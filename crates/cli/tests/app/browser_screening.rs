@@ -103,9 +103,7 @@ async fn screenshot(c: &Client, name: &str) {
     .await
     .unwrap();
     let dir = std::env::var_os("FANGKONG_ARTIFACTS").map_or_else(
-        || {
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artifacts")
-        },
+        || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artifacts"),
         std::path::PathBuf::from,
     );
     std::fs::create_dir_all(&dir).unwrap();
@@ -146,7 +144,10 @@ async fn wait_text_is(c: &Client, css: &str, what: &str, check: impl Fn(&str) ->
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("{css} never showed {what}; it shows {:?}", text(c, css).await);
+    panic!(
+        "{css} never showed {what}; it shows {:?}",
+        text(c, css).await
+    );
 }
 
 async fn wait_text(c: &Client, css: &str, want: &str) {
@@ -194,7 +195,11 @@ async fn sign_in(c: &Client, base: &str, app: &TestApp, username: &str) {
 /// Taps keypad keys: digits, `.` (and `<` for the back key).
 async fn tap(c: &Client, keys: &str) {
     for k in keys.chars() {
-        let key = if k == '<' { "back".to_owned() } else { k.to_string() };
+        let key = if k == '<' {
+            "back".to_owned()
+        } else {
+            k.to_string()
+        };
         c.find(Locator::Css(&format!(".keypad button[data-key=\"{key}\"]")))
             .await
             .unwrap()
@@ -274,7 +279,11 @@ async fn wait_records(app: &TestApp, n: usize, tenths: u32) -> Vec<Value> {
 fn sorted_field(records: &[Value], field: &str) -> Vec<String> {
     let mut v: Vec<String> = records
         .iter()
-        .map(|r| r[field].as_str().map_or_else(|| r[field].to_string(), str::to_owned))
+        .map(|r| {
+            r[field]
+                .as_str()
+                .map_or_else(|| r[field].to_string(), str::to_owned)
+        })
         .collect();
     v.sort();
     v
@@ -395,9 +404,15 @@ async fn the_buffer_flow_ends_in_suspected() {
     let Some(driver) = driver().await else { return };
     let clock = Arc::new(FixedClock::new(NOW));
     let app = TestApp::with_clock(Arc::clone(&clock)).await;
-    let reading = |t: f64| json!({"site": "JD", "subject_kind": "citizen", "temperature_c": t, "mask": true});
+    let reading =
+        |t: f64| json!({"site": "JD", "subject_kind": "citizen", "temperature_c": t, "mask": true});
 
-    let first = json(app.post_json("/api/v1/screenings", &reading(38.5), None).await, 201).await;
+    let first = json(
+        app.post_json("/api/v1/screenings", &reading(38.5), None)
+            .await,
+        201,
+    )
+    .await;
     assert_eq!(first["decision"], "buffer");
     let id = first["id"].as_str().unwrap().to_owned();
 
@@ -428,7 +443,11 @@ async fn the_buffer_flow_ends_in_suspected() {
     click(&c, "symptom-cough").await;
     click(&c, "q-case").await;
     let outcome = c.find(Locator::Id("outcome")).await.unwrap();
-    assert_eq!(outcome.prop("value").await.unwrap().as_deref(), Some(""), "the rule decides");
+    assert_eq!(
+        outcome.prop("value").await.unwrap().as_deref(),
+        Some(""),
+        "the rule decides"
+    );
     click(&c, "recheck-submit").await;
     wait_attr(&c, "#recheck-result", "data-outcome", "suspected").await;
     assert!(text(&c, "#recheck-result").await.contains("疑似病例"));
@@ -465,8 +484,15 @@ async fn the_buffer_flow_ends_in_suspected() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    c.execute("window.notReloaded = true;", vec![]).await.unwrap();
-    let second = json(app.post_json("/api/v1/screenings", &reading(39.1), None).await, 201).await;
+    c.execute("window.notReloaded = true;", vec![])
+        .await
+        .unwrap();
+    let second = json(
+        app.post_json("/api/v1/screenings", &reading(39.1), None)
+            .await,
+        201,
+    )
+    .await;
     assert_eq!(second["decision"], "buffer");
     let row = format!(
         "#buffer-table a[href=\"/buffer/{}\"]",
@@ -482,7 +508,10 @@ async fn the_buffer_flow_ends_in_suspected() {
     }
     assert!(appeared, "the live list never showed the new reading");
     assert!(text(&c, "#buffer-table tbody tr").await.contains("39.1"));
-    let same_page = c.execute("return window.notReloaded === true;", vec![]).await.unwrap();
+    let same_page = c
+        .execute("return window.notReloaded === true;", vec![])
+        .await
+        .unwrap();
     assert_eq!(same_page, json!(true), "the page was reloaded");
     screenshot(&c, "buffer.png").await;
 

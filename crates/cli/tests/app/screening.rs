@@ -432,8 +432,8 @@ async fn an_mqtt_reading_is_stored_and_a_malformed_one_never_stops_the_listener(
         s.mqtt = Some(fangkong_web::mqtt::Broker::parse("mqtt://127.0.0.1:1883").unwrap());
     })
     .await;
-    // Another site code per run, so parallel runs on one broker do not meet.
-    let site = format!("M{}", &uuid::Uuid::now_v7().simple().to_string()[24..]).to_uppercase();
+    // A site code of this process, so two test runs on one broker do not meet.
+    let site = format!("M{}", std::process::id());
     small_hall(&app, &site, 100).await;
     let device = json(
         app.post_json("/api/v1/devices", &json!({"site": site, "name": "scanner"}), None)
