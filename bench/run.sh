@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Group-commit writer benchmark over HTTP, on both stores, next to a hello-world endpoint
+# Door readings and the group-commit writer over HTTP, on both stores, next to a hello-world endpoint
 # measured in the same run; also an authenticated read (the access gate with a bearer
 # token) and sign-in (argon2id) throughput. Needs wrk (Debian package `wrk`) and, for the PostgreSQL half,
 # the local server. Usage: bench/run.sh [seconds]   (default 10)
@@ -39,6 +39,8 @@ measure() { # name base-url [extra serve args...]
   wrk -t2 -c"$conns" -d"${secs}s" --latency "$base/livez" | grep -E "Requests/sec|99%|Non-2xx"
   echo "group-commit writer (POST /api/v1/sync/events, 1 row each, $conns connections, ${secs}s):"
   wrk -t2 -c"$conns" -d"${secs}s" --latency -s bench/sync.lua "$base" | grep -E "Requests/sec|99%|Non-2xx|errors"
+  echo "door reading (POST /api/v1/screenings, bearer token, Idempotency-Key, $conns connections, ${secs}s):"
+  wrk -t2 -c"$conns" -d"${secs}s" --latency -s bench/screening.lua "$base" | grep -E "Requests/sec|99%|Non-2xx|errors"
   echo "authenticated read (GET /api/v1/sites with a bearer token, $conns connections, ${secs}s):"
   wrk -t2 -c"$conns" -d"${secs}s" --latency -H "Authorization: Bearer $TOKEN" "$base/api/v1/sites" | grep -E "Requests/sec|99%|Non-2xx"
   echo "sign-in (POST /api/v1/auth/token, argon2id, 4 connections, ${secs}s):"

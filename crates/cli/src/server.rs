@@ -191,7 +191,9 @@ pub async fn start(
         auth: settings.auth,
         setup,
         screening: settings.screening,
+        cache: fangkong_web::cache::Cache::default(),
     };
+    fangkong_web::cache::follow(store.clone(), state.cache.clone(), stopping.clone());
     spawn_housekeeping(state.clone(), settings.auth, stopping.clone());
     if let Some(broker) = &settings.mqtt {
         fangkong_web::mqtt::start(state.clone(), broker.clone(), stopping.clone());

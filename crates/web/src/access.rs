@@ -247,6 +247,8 @@ pub struct Principal {
     pub addr: String,
     /// The CSRF token forms on this page must carry.
     pub csrf: String,
+    /// Lookups shared by the requests of this process.
+    pub cache: crate::cache::Cache,
 }
 
 impl Principal {
@@ -270,12 +272,25 @@ impl Principal {
             .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "auth.required"))
     }
 
+    /// The sites of this principal's subtree, `(id, code)`, from the cache when fresh.
+    async fn subtree(
+        &self,
+        store: &fangkong_store::Store,
+    ) -> Result<Arc<Vec<(uuid::Uuid, String)>>, ApiError> {
+        let Some(a) = &self.account else {
+            return Ok(Arc::default());
+        };
+        if let Some(hit) = self.cache.subtree(a.site_id) {
+            return Ok(hit);
+        }
+        let sites = Arc::new(org::subtree_sites(store, a.site_id).await?);
+        self.cache.put_subtree(a.site_id, sites.clone());
+        Ok(sites)
+    }
+
     /// The sites this principal's grants cover: its site and its subtree.
     pub async fn scope(&self, store: &fangkong_store::Store) -> Result<Scope, ApiError> {
-        match &self.account {
-            Some(a) => Ok(Scope::new(org::subtree(store, a.site_id).await?)),
-            None => Ok(Scope::default()),
-        }
+        Ok(Scope::new(self.subtree(store).await?.iter().map(|(id, _)| *id)))
     }
 
     /// The codes of the sites inside the scope.
@@ -283,13 +298,37 @@ impl Principal {
         &self,
         store: &fangkong_store::Store,
     ) -> Result<std::collections::HashSet<String>, ApiError> {
-        match &self.account {
-            Some(a) => Ok(org::subtree_sites(store, a.site_id)
-                .await?
-                .into_iter()
-                .map(|(_, code)| code)
-                .collect()),
-            None => Ok(std::collections::HashSet::new()),
+        Ok(self
+            .subtree(store)
+            .await?
+            .iter()
+            .map(|(_, code)| code.clone())
+            .collect())
+    }
+
+    /// A site by code with its checkpoints if it is inside the scope; otherwise "not
+    /// found". Served from the cache when fresh (door readings look this up every time).
+    pub async fn door_site(
+        &self,
+        store: &fangkong_store::Store,
+        code: &str,
+    ) -> Result<Arc<(org::Site, Vec<org::Checkpoint>)>, ApiError> {
+        let found = match self.cache.site(code) {
+            Some(hit) => hit,
+            None => {
+                let site = org::find_site(store, code)
+                    .await?
+                    .ok_or_else(ApiError::not_found)?;
+                let checkpoints = org::checkpoints(store, site.id).await?;
+                let entry = Arc::new((site, checkpoints));
+                self.cache.put_site(code.to_owned(), entry.clone());
+                entry
+            }
+        };
+        if self.subtree(store).await?.iter().any(|(id, _)| *id == found.0.id) {
+            Ok(found)
+        } else {
+            Err(ApiError::not_found())
         }
     }
 
@@ -299,14 +338,7 @@ impl Principal {
         store: &fangkong_store::Store,
         code: &str,
     ) -> Result<org::Site, ApiError> {
-        let site = org::find_site(store, code)
-            .await?
-            .ok_or_else(ApiError::not_found)?;
-        if self.scope(store).await?.covers(site.id) {
-            Ok(site)
-        } else {
-            Err(ApiError::not_found())
-        }
+        Ok(self.door_site(store, code).await?.0.clone())
     }
 }
 
@@ -422,7 +454,11 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     };
     match admit(&state, req, permission, &routed, locale).await {
         Ok((req, touch)) => {
+            let changes = !is_safe(req.method()) && !HOT_ROUTES.contains(&routed.as_str());
             let res = next.run(req).await;
+            if changes && (res.status().is_success() || res.status().is_redirection()) {
+                invalidate(&state).await;
+            }
             if let Some(secret) = touch
                 && let Err(e) =
                     accounts::touch_session(&state.store, &secret, state.clock.now()).await
@@ -466,7 +502,7 @@ async fn admit(
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .unwrap_or("");
-        match accounts::token_account(&state.store, token, now)
+        match token_account(state, token, now)
             .await
             .map_err(|e| fail(e.into()))?
         {
@@ -597,8 +633,48 @@ async fn admit(
         via,
         addr,
         csrf,
+        cache: state.cache.clone(),
     });
     Ok((req, touch))
+}
+
+/// The account behind a bearer token, from the cache when fresh.
+pub async fn token_account(
+    state: &AppState,
+    token: &str,
+    now: OffsetDateTime,
+) -> fangkong_store::Result<Option<Account>> {
+    let hash = accounts::secret_hash(token);
+    if let Some(hit) = state.cache.token(&hash) {
+        return Ok(Some(hit));
+    }
+    let found = accounts::token_account(&state.store, token, now).await?;
+    if let Some(a) = &found {
+        state.cache.put_token(hash, a.clone());
+    }
+    Ok(found)
+}
+
+/// Routes that record at the door: they change no account, site or entrance, so they
+/// leave the cache alone. Any other successful change empties it.
+const HOT_ROUTES: &[&str] = &[
+    "/api/v1/screenings",
+    "/api/v1/door-events",
+    "/api/v1/screenings/{id}/rechecks",
+    "/api/v1/registrations",
+    "/api/v1/sync/events",
+    "/r/{site}/{checkpoint}",
+    "/buffer/{id}",
+    "/staff-checks",
+];
+
+/// After a change that may touch accounts, tokens or the organisation: empties this
+/// process's cache and tells the others.
+async fn invalidate(state: &AppState) {
+    state.cache.clear();
+    if let Err(e) = state.store.publish(crate::cache::TOPIC, "").await {
+        tracing::warn!(error = %e, "cannot tell other processes to empty their cache");
+    }
 }
 
 /// Records a signed-in account's refused request in the audit log (outcome `denied`).

@@ -9,6 +9,7 @@ pub mod access;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod cache;
 pub mod error;
 pub mod home;
 pub mod i18n;
@@ -59,6 +60,8 @@ pub struct AppState {
     pub auth: access::AuthSettings,
     pub setup: access::SetupState,
     pub screening: screening::Settings,
+    /// Token, site and subtree lookups, emptied on every change.
+    pub cache: cache::Cache,
 }
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

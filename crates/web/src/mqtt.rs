@@ -14,7 +14,6 @@ use crate::access::{Principal, Via};
 use crate::idempotency::Idem;
 use crate::screening::{self, DoorEventBody, ScreeningBody};
 use fangkong_domain::access::Permission;
-use fangkong_store::accounts;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -171,7 +170,7 @@ pub async fn handle(state: &AppState, topic: &str, payload: &[u8]) -> Result<(),
         return Err(Rejection::Malformed);
     }
     let now = state.clock.now();
-    let account = accounts::token_account(&state.store, msg.token.trim(), now)
+    let account = crate::access::token_account(state, msg.token.trim(), now)
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "cannot check a device token");
@@ -184,6 +183,7 @@ pub async fn handle(state: &AppState, topic: &str, payload: &[u8]) -> Result<(),
         via: Via::Token,
         addr: "mqtt".into(),
         csrf: String::new(),
+        cache: state.cache.clone(),
     };
     let fingerprint = crate::idempotency::hex(&Sha256::digest(payload));
     let result = match msg.direction {

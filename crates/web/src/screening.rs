@@ -76,14 +76,17 @@ pub async fn door(
     site: &str,
     checkpoint: Option<&str>,
 ) -> Result<Door, ApiError> {
-    let site = who
-        .site_in_scope(&state.store, site)
-        .await
-        .map_err(|_| ApiError::invalid(vec![FieldError::new("site", "site.unknown")]))?;
-    let checkpoints = org::checkpoints(&state.store, site.id).await?;
+    let found = who.door_site(&state.store, site).await.map_err(|e| {
+        if e.status == StatusCode::NOT_FOUND {
+            ApiError::invalid(vec![FieldError::new("site", "site.unknown")])
+        } else {
+            e
+        }
+    })?;
+    let (site, checkpoints) = (&found.0, &found.1);
     let found = match checkpoint.map(str::trim).filter(|c| !c.is_empty()) {
-        Some(code) => checkpoints.into_iter().find(|c| c.code == code),
-        None => checkpoints.into_iter().find(|c| c.is_main),
+        Some(code) => checkpoints.iter().find(|c| c.code == code),
+        None => checkpoints.iter().find(|c| c.is_main),
     };
     let checkpoint = found.ok_or_else(|| {
         ApiError::invalid(vec![FieldError::new(
@@ -91,7 +94,10 @@ pub async fn door(
             "screening.checkpoint.unknown",
         )])
     })?;
-    Ok(Door { site, checkpoint })
+    Ok(Door {
+        site: site.clone(),
+        checkpoint: checkpoint.clone(),
+    })
 }
 
 /// A reading from the checkpoint page, the API or a device.
@@ -161,6 +167,8 @@ fn temperature_of(v: Option<&serde_json::Value>) -> Result<Temperature, FieldErr
 struct Reading {
     door: Door,
     record: NewScreening,
+    /// People inside before this reading.
+    inside: u32,
 }
 
 /// A site's threshold in tenths (stored within 36.0 to 40.0).
@@ -202,9 +210,12 @@ async fn validate(
     }
     let registration = rules::parse_registration_number(body.registration.as_deref().unwrap_or(""))
         .map_err(|e| errors.push(e));
+    // A reading sent late keeps the time it was taken; a device whose clock runs ahead
+    // is not refused (that would lose the reading): its time is taken as now.
     let at = match body.at {
         None => now,
-        Some(t) if t > now + Duration::minutes(1) || t < now - Duration::hours(24) => {
+        Some(t) if t > now => now,
+        Some(t) if t < now - Duration::hours(24) => {
             errors.push(FieldError::new("at", "screening.at.invalid"));
             now
         }
@@ -271,7 +282,11 @@ async fn validate(
         registration_id,
         recorded_by: who.actor().to_owned(),
     };
-    Ok(Reading { door, record })
+    Ok(Reading {
+        door,
+        record,
+        inside: occupancy.inside,
+    })
 }
 
 /// Checks, decides and stores one reading through the group-commit writer; answered
@@ -284,11 +299,18 @@ pub async fn record(
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
     let id = state.ids.new_id();
-    if let Some(replay) = idem.check(&state.store).await? {
-        return Ok(replay);
-    }
-    let Reading { door, record } = validate(state, who, body, id, now).await?;
-    let inside_before = store::occupancy(&state.store, door.site.id, now).await?.inside;
+    // No lookup of the key first: the key is stored with the record, and a resend fails
+    // on it in the writer and is answered with the first answer (see `Idem::resolve`).
+    let Reading {
+        door,
+        record,
+        inside: inside_before,
+    } = match validate(state, who, body, id, now).await {
+        Ok(r) => r,
+        // A resend whose first answer is stored wins over a check that now fails (the
+        // hall may have filled, a registration number may have lapsed).
+        Err(e) => return idem.check(&state.store).await?.ok_or(e),
+    };
     let answer = ScreeningAnswer {
         id,
         decision: record.decision.as_str().to_owned(),

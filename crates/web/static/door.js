@@ -69,7 +69,7 @@
     var li = document.getElementById("entry-" + key);
     if (!li) { return; }
     li.className = state;
-    var base = li.textContent.split(" · ").slice(0, 2).join(" · ");
+    var base = li.textContent.split(" · ")[0];
     li.textContent = base + " · " + (state === "sent" ? d.tSent : (state === "rejected" ? d.tRejected + (extra || "") : d.tQueued));
   }
 
@@ -111,6 +111,8 @@
         // Refused for good (bad input): keep nothing, say why.
         drop(entry.key);
         markRecent(entry.key, "rejected", r.json && r.json.detail ? r.json.detail : String(r.status));
+        if ($("decision").dataset.key === entry.key) { $("decision").hidden = true; }
+        refreshInside();
         flush();
       } else {
         setOnline(false);
@@ -131,7 +133,7 @@
     var reg = $("registration").value.trim();
     if (reg) { body.registration = reg; }
     var decision = decide(t, mask);
-    var label = new Date().toLocaleTimeString() + " " + t.toFixed(1) + "°C";
+    var label = new Date().toLocaleTimeString(document.documentElement.lang) + " " + t.toFixed(1) + "°C";
     enqueue("/api/v1/screenings", body, label);
     var key = load().slice(-1)[0];
     $("decision").dataset.key = key ? key.key : "";
@@ -156,20 +158,21 @@
   $("submit-mask").addEventListener("click", function () { submit(true); });
   $("submit-nomask").addEventListener("click", function () { submit(false); });
   $("exit").addEventListener("click", function () {
-    enqueue("/api/v1/door-events", { site: d.site, checkpoint: d.checkpoint, direction: "out" }, new Date().toLocaleTimeString() + " " + d.tExit);
+    enqueue("/api/v1/door-events", { site: d.site, checkpoint: d.checkpoint, direction: "out" }, new Date().toLocaleTimeString(document.documentElement.lang) + " " + d.tExit);
     showInside(Math.max(0, inside - 1));
   });
   window.addEventListener("online", flush);
   setInterval(flush, 3000);
+  // The server's count, unless entries still wait to be sent (the page counts those).
+  function refreshInside() {
+    if (load().length) { return; }
+    fetch("/api/v1/sites/" + encodeURIComponent(d.site) + "/occupancy", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (o) { if (o) { showInside(o.inside); } })
+      .catch(function () {});
+  }
   if (window.EventSource) {
-    var es = new EventSource("/live?topics=occupancy");
-    es.addEventListener("occupancy", function () {
-      if (load().length) { return; }
-      fetch("/api/v1/sites/" + encodeURIComponent(d.site) + "/occupancy", { credentials: "same-origin" })
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (o) { if (o) { showInside(o.inside); } })
-        .catch(function () {});
-    });
+    new EventSource("/live?topics=occupancy").addEventListener("occupancy", refreshInside);
   }
   showQueue(load());
   flush();
