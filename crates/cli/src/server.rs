@@ -179,7 +179,7 @@ pub async fn start(
     };
     let setup = SetupState::new(vault.setup_code());
     let (stop, stopping) = watch::channel(false);
-    let state = AppState {
+    let state = AppState::new(fangkong_web::Shared {
         store: store.clone(),
         started: clock.now(),
         clock: clock.clone(),
@@ -192,7 +192,7 @@ pub async fn start(
         setup,
         screening: settings.screening,
         cache: fangkong_web::cache::Cache::default(),
-    };
+    });
     fangkong_web::cache::follow(store.clone(), state.cache.clone(), stopping.clone());
     spawn_housekeeping(state.clone(), settings.auth, stopping.clone());
     if let Some(broker) = &settings.mqtt {

@@ -44,9 +44,8 @@ use utoipa_axum::router::OpenApiRouter;
 /// The largest request body accepted, in bytes (a batch of forwarded events fits).
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
+/// What every handler shares (through [`AppState`]).
+pub struct Shared {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
@@ -62,6 +61,25 @@ pub struct AppState {
     pub screening: screening::Settings,
     /// Token, site and subtree lookups, emptied on every change.
     pub cache: cache::Cache,
+}
+
+/// The handlers' state: one shared allocation, so the per-request clones axum makes
+/// cost one reference count, not one per field.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -405,3 +405,72 @@ async fn an_online_backup_restores_to_identical_data() {
         "pg_dump",
     );
 }
+
+/// Records door readings from `writers` clients (each with its Idempotency-Key) until
+/// the server goes away; returns the ids of the answered readings.
+async fn hammer_door(base: String, token: String, writers: usize) -> Vec<String> {
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let (acked, url) = (acked.clone(), format!("{base}/api/v1/screenings"));
+        let client = authed(&token);
+        tasks.push(tokio::spawn(async move {
+            let sites = ["JD", "JD-QX", "JD-JJ", "JD-PD"];
+            for n in 0.. {
+                let body = json!({"site": sites[w % sites.len()], "subject_kind": "citizen", "temperature_c": 36.5, "mask": n % 7 != 0});
+                let send = client
+                    .post(&url)
+                    .header("idempotency-key", format!("kill-{w}-{n}"))
+                    .json(&body)
+                    .send()
+                    .await;
+                match send {
+                    Ok(r) if r.status() == 201 => {
+                        let v: serde_json::Value = r.json().await.unwrap();
+                        acked.lock().unwrap().push(v["id"].as_str().unwrap().to_owned());
+                    }
+                    Ok(r) => panic!("unexpected status {}", r.status()),
+                    Err(_) => return, // the server went away
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    Arc::try_unwrap(acked).unwrap().into_inner().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_door_readings_loses_no_answered_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), true).await;
+    let token = server.token.clone();
+    let writes = tokio::spawn(hammer_door(server.base.clone(), token.clone(), 16));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.signal("-KILL");
+    let acked = writes.await.unwrap();
+    drop(server);
+    assert!(acked.len() > 50, "only {} readings were answered", acked.len());
+
+    let again = Server::start(dir.path(), false).await;
+    let client = authed(&token);
+    for id in &acked {
+        let r = client
+            .get(format!("{}/api/v1/screenings/{id}", again.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "answered reading {id} was lost");
+    }
+    // The records list finds them as well.
+    let listed: Vec<serde_json::Value> = client
+        .get(format!("{}/api/v1/screenings?limit=1000", again.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(listed.len() >= acked.len().min(1000));
+}
