@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 secs="${1:-10}"
 conns=64
 command -v wrk >/dev/null || { echo "install wrk first: apt-get install -y wrk" >&2; exit 1; }
-cargo build --release -q -p fangkong-cli
+cargo build --release -q -p fangkong-cli --bin fangkong --example hello
 bin="${CARGO_TARGET_DIR:-target}/release/fangkong"
+hello="${CARGO_TARGET_DIR:-target}/release/examples/hello"
 work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -35,7 +36,7 @@ login() { # base-url server-log
 measure() { # name base-url [extra serve args...]
   local name="$1" base="$2"
   echo "### $name"
-  echo "hello world (GET /livez, $conns connections, ${secs}s):"
+  echo "hello world through the whole stack (GET /livez, $conns connections, ${secs}s):"
   wrk -t2 -c"$conns" -d"${secs}s" --latency "$base/livez" | grep -E "Requests/sec|99%|Non-2xx"
   echo "group-commit writer (POST /api/v1/sync/events, 1 row each, $conns connections, ${secs}s):"
   wrk -t2 -c"$conns" -d"${secs}s" --latency -s bench/sync.lua "$base" | grep -E "Requests/sec|99%|Non-2xx|errors"
@@ -53,6 +54,16 @@ measure() { # name base-url [extra serve args...]
   echo "writer: $rows rows in $batches commits; mean batch $(python3 -c "print(round($requests/max($batches,1),1))") requests, largest $maxb"
   echo
 }
+
+# The yardstick: a bare axum hello world, no middleware, same machine, same load.
+p=$(port)
+"$hello" "127.0.0.1:$p" &
+hello_pid=$!
+sleep 0.5
+echo "### bare axum hello world (GET /, $conns connections, ${secs}s)"
+wrk -t2 -c"$conns" -d"${secs}s" --latency "http://127.0.0.1:$p/" | grep -E "Requests/sec|99%"
+kill "$hello_pid"; wait "$hello_pid" 2>/dev/null || true
+echo
 
 # Embedded SQLite (WAL, synchronous=FULL).
 p=$(port)

@@ -3,7 +3,7 @@
 //! One write connection (SQLite allows one writer at a time) shared by transactions and
 //! the group-commit writer; a small pool of read connections beside it.
 
-use crate::value::to_sqlite_placeholders;
+use crate::value::sqlite_sql;
 use crate::writer::Work;
 use crate::{PoolStatus, Result, Row, StoreError, Value, blocking};
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -177,7 +177,7 @@ fn open_error(path: &Path, e: &rusqlite::Error) -> StoreError {
 
 pub(crate) fn query_on(conn: &Connection, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
     let mut stmt = conn
-        .prepare_cached(&to_sqlite_placeholders(sql))
+        .prepare_cached(&sqlite_sql(sql))
         .map_err(map_err)?;
     let cols = stmt.column_count();
     let mut rows = stmt
@@ -202,7 +202,7 @@ pub(crate) fn query_on(conn: &Connection, sql: &str, params: &[Value]) -> Result
 
 fn execute_on(conn: &Connection, sql: &str, params: &[Value]) -> Result<u64> {
     let mut stmt = conn
-        .prepare_cached(&to_sqlite_placeholders(sql))
+        .prepare_cached(&sqlite_sql(sql))
         .map_err(map_err)?;
     let n = stmt
         .execute(rusqlite::params_from_iter(params))

@@ -176,6 +176,28 @@ impl<T: FromValue> FromValue for Option<T> {
     }
 }
 
+/// [`to_sqlite_placeholders`], remembered per thread: the same few statements run on
+/// every request, and rewriting them each time showed in profiles.
+pub(crate) fn sqlite_sql(sql: &str) -> std::rc::Rc<str> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static REWRITTEN: RefCell<HashMap<String, std::rc::Rc<str>>> = RefCell::new(HashMap::new());
+    }
+    REWRITTEN.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(hit) = cache.get(sql) {
+            return hit.clone();
+        }
+        if cache.len() >= 1024 {
+            cache.clear();
+        }
+        let out: std::rc::Rc<str> = to_sqlite_placeholders(sql).into();
+        cache.insert(sql.to_owned(), out.clone());
+        out
+    })
+}
+
 /// Rewrites PostgreSQL placeholders (`$1`) into SQLite's numbered form (`?1`), leaving
 /// quoted text alone.
 pub(crate) fn to_sqlite_placeholders(sql: &str) -> String {
@@ -204,6 +226,14 @@ pub(crate) fn to_sqlite_placeholders(sql: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rewritten_statements_are_remembered_by_their_text() {
+        let a = sqlite_sql("SELECT $1");
+        assert_eq!(&*a, "SELECT ?1");
+        assert!(std::rc::Rc::ptr_eq(&a, &sqlite_sql("SELECT $1")));
+        assert_eq!(&*sqlite_sql("SELECT $2"), "SELECT ?2");
+    }
 
     #[test]
     fn placeholders_are_rewritten_outside_quotes_only() {
