@@ -276,7 +276,12 @@ impl Settings {
             }
             screening.retention_days = d;
         }
-        let mqtt = match opts.mqtt_url.clone().or(file.mqtt_url).filter(|u| !u.trim().is_empty()) {
+        let mqtt = match opts
+            .mqtt_url
+            .clone()
+            .or(file.mqtt_url)
+            .filter(|u| !u.trim().is_empty())
+        {
             None => None,
             Some(url) => Some(fangkong_web::mqtt::Broker::parse(&url)?),
         };

@@ -446,7 +446,9 @@ pub fn after_hours(opening_hours: &str, at: OffsetDateTime) -> bool {
         .split(',')
         .filter_map(|r| r.split_once('-'))
         .filter_map(|(_, end)| end.split_once(':'))
-        .filter_map(|(h, m)| Some(h.trim().parse::<u16>().ok()? * 60 + m.trim().parse::<u16>().ok()?))
+        .filter_map(|(h, m)| {
+            Some(h.trim().parse::<u16>().ok()? * 60 + m.trim().parse::<u16>().ok()?)
+        })
         .max()
         .unwrap_or(24 * 60);
     minutes >= close
@@ -488,7 +490,10 @@ mod tests {
         }
         assert!(Temperature::from_celsius(33.94).is_err());
         assert_eq!(Temperature::from_tenths(339), None);
-        assert_eq!(Temperature::from_tenths(430).map(Temperature::tenths), Some(430));
+        assert_eq!(
+            Temperature::from_tenths(430).map(Temperature::tenths),
+            Some(430)
+        );
     }
 
     #[test]
@@ -614,8 +619,15 @@ mod tests {
             serde_json::from_str(r#"{"place":"武汉","from":"2020-01-18","to":"2020-01-22"}"#)
                 .unwrap();
         assert_eq!(t.from, date!(2020 - 01 - 18));
-        assert!(serde_json::to_string(&t).unwrap().contains("\"to\":\"2020-01-22\""));
-        assert!(serde_json::from_str::<Trip>(r#"{"place":"x","from":"18/01/2020","to":"2020-01-22"}"#).is_err());
+        assert!(
+            serde_json::to_string(&t)
+                .unwrap()
+                .contains("\"to\":\"2020-01-22\"")
+        );
+        assert!(
+            serde_json::from_str::<Trip>(r#"{"place":"x","from":"18/01/2020","to":"2020-01-22"}"#)
+                .is_err()
+        );
     }
 
     #[test]
@@ -659,7 +671,10 @@ mod tests {
         // 2020-02-26 10:00 Beijing; 28 days back from that day's midnight.
         let now = datetime!(2020-02-26 02:00 UTC);
         assert_eq!(purge_before(now, 28), datetime!(2020-01-29 00:00 +8));
-        assert_eq!(day_of(datetime!(2020-01-28 17:30 UTC)), date!(2020 - 01 - 29));
+        assert_eq!(
+            day_of(datetime!(2020-01-28 17:30 UTC)),
+            date!(2020 - 01 - 29)
+        );
     }
 
     #[test]

@@ -110,7 +110,11 @@ pub async fn seed(
             org::insert_person(&mut tx, vault, id, &new, now).await?;
             // The demo window account belongs to the hall's first window clerk, so its
             // own staff checks work out of the box.
-            if index == 0 && window_clerk.is_none() && unit.is_some() && person.kind == PersonKind::Staff {
+            if index == 0
+                && window_clerk.is_none()
+                && unit.is_some()
+                && person.kind == PersonKind::Staff
+            {
                 window_clerk = Some(id);
             }
             for (group, position) in person.groups {

@@ -9,7 +9,7 @@
 use crate::privacy::Vault;
 use crate::{Op, Result, Row, Store, StoreError, Tx, params};
 use fangkong_domain::clock::unix_millis;
-use fangkong_domain::privacy::{Phone, PersonName};
+use fangkong_domain::privacy::{PersonName, Phone};
 use fangkong_domain::screening::{
     Answers, Decision, Direction, Outcome, Phase, SubjectKind, Symptom, Temperature, day_of,
 };
@@ -94,29 +94,27 @@ fn passage(site: Uuid, day: &str, at: OffsetDateTime, direction: Direction) -> O
 pub fn screening_ops(s: &NewScreening) -> Vec<Op> {
     let day = day_text(day_of(s.at));
     let buffer_state = (s.decision == Decision::Buffer).then_some("waiting");
-    let mut ops = vec![
-        Op::new(
-            "INSERT INTO screenings (id, site_id, checkpoint_id, at, day, subject_kind, temperature, \
+    let mut ops = vec![Op::new(
+        "INSERT INTO screenings (id, site_id, checkpoint_id, at, day, subject_kind, temperature, \
              mask, decision, phase, person_id, registration_id, recorded_by, buffer_state, rechecks, \
              last_measured_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, $4)",
-            params![
-                s.id,
-                s.site_id,
-                s.checkpoint_id,
-                s.at,
-                day.as_str(),
-                s.kind.as_str(),
-                s.temperature.tenths(),
-                s.mask,
-                s.decision.as_str(),
-                s.phase.map(Phase::as_str),
-                s.person_id,
-                s.registration_id,
-                s.recorded_by.as_str(),
-                buffer_state,
-            ],
-        ),
-    ];
+        params![
+            s.id,
+            s.site_id,
+            s.checkpoint_id,
+            s.at,
+            day.as_str(),
+            s.kind.as_str(),
+            s.temperature.tenths(),
+            s.mask,
+            s.decision.as_str(),
+            s.phase.map(Phase::as_str),
+            s.person_id,
+            s.registration_id,
+            s.recorded_by.as_str(),
+            buffer_state,
+        ],
+    )];
     let mut metrics = vec![
         format!("screened.{}", s.kind.as_str()),
         format!("decision.{}", s.decision.as_str()),
@@ -214,7 +212,12 @@ pub async fn occupancies(
 }
 
 /// Sets the count inside by hand (a correction after a missed exit), audited by the caller.
-pub async fn set_occupancy(tx: &mut Tx, site: Uuid, inside: u32, now: OffsetDateTime) -> Result<()> {
+pub async fn set_occupancy(
+    tx: &mut Tx,
+    site: Uuid,
+    inside: u32,
+    now: OffsetDateTime,
+) -> Result<()> {
     let day = day_text(day_of(now));
     tx.execute(
         "INSERT INTO occupancy (site_id, day, inside, peak, peak_at, updated_at) \
@@ -362,7 +365,12 @@ pub async fn list(store: &Store, f: &Filter, limit: u32) -> Result<Vec<Screening
     }
     values.push(i64::from(limit).into());
     sql.push_str(&format!(" ORDER BY s.id DESC LIMIT ${}", values.len()));
-    store.query(&sql, &values).await?.iter().map(decode).collect()
+    store
+        .query(&sql, &values)
+        .await?
+        .iter()
+        .map(decode)
+        .collect()
 }
 
 /// People waiting in the buffer zone of these sites, longest-waiting first.
@@ -468,7 +476,10 @@ pub async fn record_recheck(tx: &mut Tx, vault: &Vault, r: &NewRecheck) -> Resul
     let mut ops = vec![counts(
         site,
         &day,
-        vec!["buffer.recheck".into(), format!("buffer.{}", r.outcome.as_str())],
+        vec![
+            "buffer.recheck".into(),
+            format!("buffer.{}", r.outcome.as_str()),
+        ],
     )];
     if r.outcome == Outcome::Cleared {
         ops.push(passage(site, &day, r.at, Direction::In));
@@ -499,7 +510,8 @@ pub async fn record_recheck(tx: &mut Tx, vault: &Vault, r: &NewRecheck) -> Resul
             symptoms: r.health.symptoms.clone(),
             answers: r.health.answers.clone(),
         };
-        let json = serde_json::to_string(&details).map_err(|e| StoreError::Decode(e.to_string()))?;
+        let json =
+            serde_json::to_string(&details).map_err(|e| StoreError::Decode(e.to_string()))?;
         tx.execute(
             "INSERT INTO cases (id, site_id, opened_at, source, screening_id, subject_kind, status, details_enc, opened_by) \
              VALUES ($1, $2, $3, 'buffer', $4, $5, 'open', $6, $7)",
@@ -607,8 +619,14 @@ pub async fn insert_registration(
     numbers: impl IntoIterator<Item = String>,
 ) -> Result<String> {
     let day = day_text(day_of(r.at));
-    let name = r.name.as_ref().map(|n| vault.seal("registration.name", r.id, n.as_str()));
-    let phone = r.phone.as_ref().map(|p| vault.seal("registration.phone", r.id, p.as_str()));
+    let name = r
+        .name
+        .as_ref()
+        .map(|n| vault.seal("registration.name", r.id, n.as_str()));
+    let phone = r
+        .phone
+        .as_ref()
+        .map(|p| vault.seal("registration.phone", r.id, p.as_str()));
     let mac = r.phone.as_ref().map(|p| vault.lookup("phone", p.as_str()));
     for number in numbers {
         let mut tx = store.begin().await?;

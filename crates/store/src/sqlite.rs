@@ -176,9 +176,7 @@ fn open_error(path: &Path, e: &rusqlite::Error) -> StoreError {
 }
 
 pub(crate) fn query_on(conn: &Connection, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-    let mut stmt = conn
-        .prepare_cached(&sqlite_sql(sql))
-        .map_err(map_err)?;
+    let mut stmt = conn.prepare_cached(&sqlite_sql(sql)).map_err(map_err)?;
     let cols = stmt.column_count();
     let mut rows = stmt
         .query(rusqlite::params_from_iter(params))
@@ -201,9 +199,7 @@ pub(crate) fn query_on(conn: &Connection, sql: &str, params: &[Value]) -> Result
 }
 
 fn execute_on(conn: &Connection, sql: &str, params: &[Value]) -> Result<u64> {
-    let mut stmt = conn
-        .prepare_cached(&sqlite_sql(sql))
-        .map_err(map_err)?;
+    let mut stmt = conn.prepare_cached(&sqlite_sql(sql)).map_err(map_err)?;
     let n = stmt
         .execute(rusqlite::params_from_iter(params))
         .map_err(map_err)?;

@@ -1862,7 +1862,14 @@ async fn screening_records(store: &Store) {
     // past zero.
     for _ in 0..3 {
         store
-            .write(sc::screening_ops(&reading(&ids, site, cp, NOW, 366, Decision::Admit)))
+            .write(sc::screening_ops(&reading(
+                &ids,
+                site,
+                cp,
+                NOW,
+                366,
+                Decision::Admit,
+            )))
             .await
             .unwrap();
     }
@@ -1882,10 +1889,17 @@ async fn screening_records(store: &Store) {
         store.write(sc::door_event_ops(&e)).await.unwrap();
     }
     let o = sc::occupancy(store, site, NOW).await.unwrap();
-    assert_eq!((o.inside, o.peak), (0, 3), "never below zero; the peak stays");
+    assert_eq!(
+        (o.inside, o.peak),
+        (0, 3),
+        "never below zero; the peak stays"
+    );
     // A new Beijing day starts at zero.
     assert_eq!(
-        sc::occupancy(store, site, NOW + Duration::days(1)).await.unwrap().inside,
+        sc::occupancy(store, site, NOW + Duration::days(1))
+            .await
+            .unwrap()
+            .inside,
         0
     );
     let waiting = sc::waiting(store, &[site]).await.unwrap();
@@ -1921,7 +1935,15 @@ async fn screening_records(store: &Store) {
     assert_eq!(done.case_id, Some(case));
     assert_eq!(done.attempt, 1);
     let stored = sc::find_case(store, &v, case).await.unwrap().unwrap();
-    assert_eq!(stored.details.temperatures.iter().map(|t| t.1).collect::<Vec<_>>(), [385, 378]);
+    assert_eq!(
+        stored
+            .details
+            .temperatures
+            .iter()
+            .map(|t| t.1)
+            .collect::<Vec<_>>(),
+        [385, 378]
+    );
     assert_eq!(stored.details.symptoms, health.symptoms);
     assert!(stored.details.answers.case_contact);
     assert!(sc::waiting(store, &[site]).await.unwrap().is_empty());

@@ -290,7 +290,9 @@ impl Principal {
 
     /// The sites this principal's grants cover: its site and its subtree.
     pub async fn scope(&self, store: &fangkong_store::Store) -> Result<Scope, ApiError> {
-        Ok(Scope::new(self.subtree(store).await?.iter().map(|(id, _)| *id)))
+        Ok(Scope::new(
+            self.subtree(store).await?.iter().map(|(id, _)| *id),
+        ))
     }
 
     /// The codes of the sites inside the scope.
@@ -325,7 +327,12 @@ impl Principal {
                 entry
             }
         };
-        if self.subtree(store).await?.iter().any(|(id, _)| *id == found.0.id) {
+        if self
+            .subtree(store)
+            .await?
+            .iter()
+            .any(|(id, _)| *id == found.0.id)
+        {
             Ok(found)
         } else {
             Err(ApiError::not_found())

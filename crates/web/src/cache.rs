@@ -82,7 +82,11 @@ impl Cache {
 
 /// Empties the cache whenever another process (or this one) publishes a `cache` notice,
 /// until the server stops.
-pub fn follow(store: fangkong_store::Store, cache: Cache, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+pub fn follow(
+    store: fangkong_store::Store,
+    cache: Cache,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
     let mut notices = store.subscribe();
     tokio::spawn(async move {
         loop {

@@ -424,7 +424,17 @@ mod tests {
             .iter()
             .map(|n| n.href)
             .collect();
-        assert_eq!(volunteer, ["/", "/org", "/door", "/buffer", "/occupancy", "/api/openapi.json"]);
+        assert_eq!(
+            volunteer,
+            [
+                "/",
+                "/org",
+                "/door",
+                "/buffer",
+                "/occupancy",
+                "/api/openapi.json"
+            ]
+        );
         for role in Role::ALL {
             assert!(
                 nav_for(role, Locale::ZhCn, "/")

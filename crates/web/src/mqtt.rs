@@ -100,7 +100,11 @@ pub fn start(state: AppState, broker: Broker, mut stopping: watch::Receiver<bool
     options.set_max_packet_size(64 * 1024, 64 * 1024);
     let (client, mut events) = AsyncClient::new(options, 64);
     tokio::spawn(async move {
-        tracing::info!(host = broker.host, port = broker.port, "MQTT listener starting");
+        tracing::info!(
+            host = broker.host,
+            port = broker.port,
+            "MQTT listener starting"
+        );
         loop {
             let event = tokio::select! {
                 e = events.poll() => e,
@@ -123,7 +127,11 @@ pub fn start(state: AppState, broker: Broker, mut stopping: watch::Receiver<bool
                     let label = match outcome {
                         Ok(()) => "stored",
                         Err(r) => {
-                            tracing::warn!(topic = p.topic, reason = r.label(), "device message not stored");
+                            tracing::warn!(
+                                topic = p.topic,
+                                reason = r.label(),
+                                "device message not stored"
+                            );
                             r.label()
                         }
                     };
@@ -150,7 +158,13 @@ async fn stopped(rx: &mut watch::Receiver<bool>) {
 /// `(site, checkpoint)` of a reading topic.
 pub fn parse_topic(topic: &str) -> Option<(&str, &str)> {
     let mut parts = topic.split('/');
-    match (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) {
+    match (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) {
         (Some("fangkong"), Some(site), Some(cp), Some("reading"), None)
             if !site.is_empty() && !cp.is_empty() =>
         {
@@ -164,9 +178,11 @@ pub fn parse_topic(topic: &str) -> Option<(&str, &str)> {
 pub async fn handle(state: &AppState, topic: &str, payload: &[u8]) -> Result<(), Rejection> {
     let (site, checkpoint) = parse_topic(topic).ok_or(Rejection::Malformed)?;
     let msg: Message = serde_json::from_slice(payload).map_err(|_| Rejection::Malformed)?;
-    if msg.id.as_ref().is_some_and(|k| {
-        k.is_empty() || k.len() > 255 || !k.bytes().all(|b| b.is_ascii_graphic())
-    }) {
+    if msg
+        .id
+        .as_ref()
+        .is_some_and(|k| k.is_empty() || k.len() > 255 || !k.bytes().all(|b| b.is_ascii_graphic()))
+    {
         return Err(Rejection::Malformed);
     }
     let now = state.clock.now();
@@ -188,7 +204,12 @@ pub async fn handle(state: &AppState, topic: &str, payload: &[u8]) -> Result<(),
     let fingerprint = crate::idempotency::hex(&Sha256::digest(payload));
     let result = match msg.direction {
         Some(direction) => {
-            let idem = Idem::raw("POST /api/v1/door-events", &who, msg.id.as_deref(), &fingerprint);
+            let idem = Idem::raw(
+                "POST /api/v1/door-events",
+                &who,
+                msg.id.as_deref(),
+                &fingerprint,
+            );
             let body = DoorEventBody {
                 site: site.to_owned(),
                 checkpoint: Some(checkpoint.to_owned()),
@@ -197,7 +218,12 @@ pub async fn handle(state: &AppState, topic: &str, payload: &[u8]) -> Result<(),
             screening::passage(state, &who, &body, &idem).await
         }
         None => {
-            let idem = Idem::raw("POST /api/v1/screenings", &who, msg.id.as_deref(), &fingerprint);
+            let idem = Idem::raw(
+                "POST /api/v1/screenings",
+                &who,
+                msg.id.as_deref(),
+                &fingerprint,
+            );
             let body = ScreeningBody {
                 site: site.to_owned(),
                 checkpoint: Some(checkpoint.to_owned()),
@@ -243,7 +269,10 @@ mod tests {
 
     #[test]
     fn reading_topics_name_site_and_checkpoint() {
-        assert_eq!(parse_topic("fangkong/JD/MAIN/reading"), Some(("JD", "MAIN")));
+        assert_eq!(
+            parse_topic("fangkong/JD/MAIN/reading"),
+            Some(("JD", "MAIN"))
+        );
         for bad in [
             "fangkong/JD/reading",
             "fangkong/JD/MAIN/reading/x",

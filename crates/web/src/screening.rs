@@ -154,7 +154,9 @@ fn temperature_of(v: Option<&serde_json::Value>) -> Result<Temperature, FieldErr
             "temperature_c",
             "screening.temperature.missing",
         )),
-        Some(serde_json::Value::Number(n)) => Temperature::from_celsius(n.as_f64().unwrap_or(f64::NAN)),
+        Some(serde_json::Value::Number(n)) => {
+            Temperature::from_celsius(n.as_f64().unwrap_or(f64::NAN))
+        }
         Some(serde_json::Value::String(s)) => Temperature::parse(s),
         Some(_) => Err(FieldError::new(
             "temperature_c",
@@ -193,7 +195,12 @@ async fn validate(
     if body.mask.is_none() {
         errors.push(FieldError::new("mask", "screening.mask.missing"));
     }
-    let phase = match body.phase.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+    let phase = match body
+        .phase
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         None => None,
         Some(p) => match Phase::parse(p) {
             Some(p) => Some(p),
@@ -234,7 +241,9 @@ async fn validate(
     // A staff check names the person: given, or the account's own staff member.
     let person = match body.person {
         Some(p) => Some(p),
-        None if kind.is_staff() && phase.is_some() => who.account.as_ref().and_then(|a| a.person_id),
+        None if kind.is_staff() && phase.is_some() => {
+            who.account.as_ref().and_then(|a| a.person_id)
+        }
         None => None,
     };
     if let Some(p) = person {
@@ -388,7 +397,10 @@ pub struct ScreeningDto {
     pub recorded_by: String,
 }
 
-pub fn dto(s: &store::Screening, masks: &std::collections::HashMap<Uuid, (String, String)>) -> ScreeningDto {
+pub fn dto(
+    s: &store::Screening,
+    masks: &std::collections::HashMap<Uuid, (String, String)>,
+) -> ScreeningDto {
     let reg = s.registration_id.and_then(|r| masks.get(&r));
     ScreeningDto {
         id: s.id,
@@ -589,14 +601,19 @@ pub async fn recheck(
     let rules = state.screening.buffer;
     let mut errors = Vec::new();
     let temperature = temperature_of(body.temperature_c.as_ref()).map_err(|e| errors.push(e));
-    let symptoms = rules::parse_symptoms(body.symptoms.iter().map(String::as_str))
-        .map_err(|e| errors.push(e));
+    let symptoms =
+        rules::parse_symptoms(body.symptoms.iter().map(String::as_str)).map_err(|e| errors.push(e));
     let answers = body
         .answers
         .clone()
         .validate(day_of(now))
         .map_err(|e| errors.push(e));
-    let chosen = match body.outcome.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+    let chosen = match body
+        .outcome
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+    {
         None => None,
         Some(o) => Outcome::parse(o).or_else(|| {
             errors.push(FieldError::new("outcome", "screening.outcome.invalid"));
@@ -616,7 +633,10 @@ pub async fn recheck(
         return Err(ApiError::new(StatusCode::CONFLICT, "screening.not_waiting"));
     }
     if now < rules.due_at(s.last_measured_at) {
-        return Err(ApiError::new(StatusCode::CONFLICT, "screening.recheck.early"));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "screening.recheck.early",
+        ));
     }
     let attempt = u8::try_from(s.rechecks + 1).unwrap_or(u8::MAX);
     let outcome = match chosen {
@@ -889,7 +909,11 @@ pub struct SiteQuery {
 }
 
 /// The site a query names, or the asker's own.
-pub async fn site_of(state: &AppState, who: &Principal, code: Option<&str>) -> Result<Site, ApiError> {
+pub async fn site_of(
+    state: &AppState,
+    who: &Principal,
+    code: Option<&str>,
+) -> Result<Site, ApiError> {
     let code = match code.filter(|c| !c.is_empty()) {
         Some(c) => c.to_owned(),
         None => who.account()?.site_code.clone(),
@@ -956,7 +980,11 @@ pub async fn staff_day(
                 job: p.job.clone(),
                 pre_shift: d.pre_shift,
                 post_shift: d.post_shift,
-                missing: d.missing(closed).into_iter().map(|m| m.as_str().to_owned()).collect(),
+                missing: d
+                    .missing(closed)
+                    .into_iter()
+                    .map(|m| m.as_str().to_owned())
+                    .collect(),
             }
         })
         .collect();
@@ -1032,11 +1060,23 @@ pub async fn register(
     use fangkong_domain::privacy::{PersonName, Phone};
     let door = public_door(state, &body.site, body.checkpoint.as_deref()).await?;
     let mut errors = Vec::new();
-    let name = match body.name.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let name = match body
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => None,
-        Some(n) => PersonName::parse(n, "name").map_err(|e| errors.push(e)).ok(),
+        Some(n) => PersonName::parse(n, "name")
+            .map_err(|e| errors.push(e))
+            .ok(),
     };
-    let phone = match body.phone.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let phone = match body
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => None,
         Some(p) => Phone::parse(p, "phone").map_err(|e| errors.push(e)).ok(),
     };
@@ -1073,7 +1113,10 @@ async fn post_registration(
     State(state): State<AppState>,
     body: JsonBody<RegistrationBody>,
 ) -> Result<(StatusCode, Json<RegistrationAnswer>), ApiError> {
-    Ok((StatusCode::CREATED, Json(register(&state, &body.value).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(register(&state, &body.value).await?),
+    ))
 }
 
 /// A registered device.
@@ -1130,7 +1173,10 @@ pub async fn add_device(
         .await
         .map_err(|_| ApiError::invalid(vec![FieldError::new("site", "site.unknown")]));
     if !ok {
-        return Err(ApiError::invalid(vec![FieldError::new("name", "device.name.invalid")]));
+        return Err(ApiError::invalid(vec![FieldError::new(
+            "name",
+            "device.name.invalid",
+        )]));
     }
     let site = site?;
     let now = state.clock.now();
@@ -1160,8 +1206,16 @@ pub async fn add_device(
         }
         other => other.into(),
     })?;
-    accounts::insert_token(&mut tx, state.ids.new_id(), id, &token, "device", now, expires_at)
-        .await?;
+    accounts::insert_token(
+        &mut tx,
+        state.ids.new_id(),
+        id,
+        &token,
+        "device",
+        now,
+        expires_at,
+    )
+    .await?;
     audit::append(
         &mut tx,
         now,
@@ -1264,7 +1318,10 @@ async fn post_device(
     who: Principal,
     body: JsonBody<DeviceBody>,
 ) -> Result<(StatusCode, Json<NewDeviceAnswer>), ApiError> {
-    Ok((StatusCode::CREATED, Json(add_device(&state, &who, &body.value).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(add_device(&state, &who, &body.value).await?),
+    ))
 }
 
 /// Revokes a device's tokens.

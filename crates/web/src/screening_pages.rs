@@ -52,7 +52,10 @@ pub fn router() -> Router<AppState> {
         .route("/screening/records.xlsx", get(records_xlsx))
         .route("/screening/devices", get(devices_page).post(device_form))
         .route("/screening/devices/{id}/revoke", post(revoke_form))
-        .route("/r/{site}/{checkpoint}", get(register_page).post(register_form))
+        .route(
+            "/r/{site}/{checkpoint}",
+            get(register_page).post(register_form),
+        )
 }
 
 fn fail(locale: Locale, e: &ApiError) -> Response {
@@ -460,7 +463,10 @@ async fn recheck_form(
     body: Bytes,
 ) -> Response {
     let Ok(form) = serde_html_form(&body) else {
-        return fail(locale, &ApiError::new(StatusCode::BAD_REQUEST, "body.invalid"));
+        return fail(
+            locale,
+            &ApiError::new(StatusCode::BAD_REQUEST, "body.invalid"),
+        );
     };
     let form: RecheckForm = form;
     let fingerprint = crate::idempotency::hex(&Sha256::digest(&body));
@@ -650,7 +656,11 @@ async fn staff_self_view(
     Ok(page)
 }
 
-async fn staff_self_page(State(state): State<AppState>, locale: Locale, who: Principal) -> Response {
+async fn staff_self_page(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+) -> Response {
     match staff_self_view(&state, locale, &who, FormErrors::none(), None).await {
         Ok(p) => render(&p),
         Err(e) => fail(locale, &e),
@@ -674,7 +684,10 @@ async fn staff_self_form(
     body: Bytes,
 ) -> Response {
     let Ok(f) = serde_urlencoded::from_bytes::<StaffForm>(&body) else {
-        return fail(locale, &ApiError::new(StatusCode::BAD_REQUEST, "body.invalid"));
+        return fail(
+            locale,
+            &ApiError::new(StatusCode::BAD_REQUEST, "body.invalid"),
+        );
     };
     let result = async {
         let account = who.account()?;
@@ -1001,7 +1014,13 @@ fn export_row(l: &RecordLine) -> [&str; 11] {
     ]
 }
 
-async fn audit_export(state: &AppState, who: &Principal, format: &str, q: &RecordQuery, rows: usize) {
+async fn audit_export(
+    state: &AppState,
+    who: &Principal,
+    format: &str,
+    q: &RecordQuery,
+    rows: usize,
+) {
     let site = q
         .site
         .clone()

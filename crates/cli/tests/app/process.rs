@@ -451,7 +451,11 @@ async fn kill_9_during_door_readings_loses_no_answered_reading() {
     server.signal("-KILL");
     let acked = writes.await.unwrap();
     drop(server);
-    assert!(acked.len() > 50, "only {} readings were answered", acked.len());
+    assert!(
+        acked.len() > 50,
+        "only {} readings were answered",
+        acked.len()
+    );
 
     let again = Server::start(dir.path(), false).await;
     let client = authed(&token);

@@ -17,8 +17,15 @@ async fn screen(app: &TestApp, body: &Value) -> Value {
 }
 
 async fn occupancy(app: &TestApp, site: &str) -> (u64, u64) {
-    let o = json(app.get(&format!("/api/v1/sites/{site}/occupancy")).await, 200).await;
-    (o["inside"].as_u64().unwrap(), o["capacity"].as_u64().unwrap())
+    let o = json(
+        app.get(&format!("/api/v1/sites/{site}/occupancy")).await,
+        200,
+    )
+    .await;
+    (
+        o["inside"].as_u64().unwrap(),
+        o["capacity"].as_u64().unwrap(),
+    )
 }
 
 async fn records(app: &TestApp, query: &str) -> Vec<Value> {
@@ -51,7 +58,11 @@ async fn small_hall(app: &TestApp, code: &str, capacity: u32) {
         .send()
         .await
         .unwrap();
-    assert!(res.status().is_redirection() || res.status().is_success(), "{}", res.status());
+    assert!(
+        res.status().is_redirection() || res.status().is_success(),
+        "{}",
+        res.status()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -62,19 +73,39 @@ async fn the_door_decides_in_the_plans_order() {
     assert_eq!(admit["checkpoint"], "MAIN", "the main entrance by default");
     assert_eq!(admit["inside"], 1);
     // At the threshold (37.3 by default) is abnormal, mask or not.
-    assert_eq!(screen(&app, &reading(json!(37.3), true)).await["decision"], "buffer");
-    assert_eq!(screen(&app, &reading(json!(38.9), false)).await["decision"], "buffer");
-    assert_eq!(screen(&app, &reading(json!(37.2), false)).await["decision"], "refuse_no_mask");
+    assert_eq!(
+        screen(&app, &reading(json!(37.3), true)).await["decision"],
+        "buffer"
+    );
+    assert_eq!(
+        screen(&app, &reading(json!(38.9), false)).await["decision"],
+        "buffer"
+    );
+    assert_eq!(
+        screen(&app, &reading(json!(37.2), false)).await["decision"],
+        "refuse_no_mask"
+    );
     // Readings typed as text are read as a keypad sends them.
-    assert_eq!(screen(&app, &reading(json!("36.8"), true)).await["decision"], "admit");
-    assert_eq!(occupancy(&app, "JD").await.0, 2, "only admits count as entries");
+    assert_eq!(
+        screen(&app, &reading(json!("36.8"), true)).await["decision"],
+        "admit"
+    );
+    assert_eq!(
+        occupancy(&app, "JD").await.0,
+        2,
+        "only admits count as entries"
+    );
     // A full hall makes people wait.
     small_hall(&app, "TQA", 1).await;
-    let at_qx = |t: f64| json!({"site": "TQA", "subject_kind": "other", "temperature_c": t, "mask": true});
+    let at_qx =
+        |t: f64| json!({"site": "TQA", "subject_kind": "other", "temperature_c": t, "mask": true});
     assert_eq!(screen(&app, &at_qx(36.5)).await["decision"], "admit");
     let wait = screen(&app, &at_qx(36.5)).await;
     assert_eq!(wait["decision"], "wait");
-    assert_eq!((wait["inside"].as_u64(), wait["capacity"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (wait["inside"].as_u64(), wait["capacity"].as_u64()),
+        (Some(1), Some(1))
+    );
     // A site's records include its subtree's.
     assert_eq!(records(&app, "site=JD").await.len(), 7);
     let town = records(&app, "site=TQA").await;
@@ -87,19 +118,43 @@ async fn the_door_decides_in_the_plans_order() {
 async fn bad_readings_are_refused_with_clear_errors_and_store_nothing() {
     let app = TestApp::sqlite().await;
     let cases: Vec<(Value, &str)> = vec![
-        (json!({"site": "JD", "subject_kind": "citizen", "mask": true}), "screening.temperature.missing"),
+        (
+            json!({"site": "JD", "subject_kind": "citizen", "mask": true}),
+            "screening.temperature.missing",
+        ),
         (reading(json!("abc"), true), "screening.temperature.invalid"),
         (reading(json!(true), true), "screening.temperature.invalid"),
         (reading(json!(33.9), true), "screening.temperature.range"),
         (reading(json!(43.1), true), "screening.temperature.range"),
         (reading(json!(366), true), "screening.temperature.range"),
-        (json!({"site": "NOPE", "subject_kind": "citizen", "temperature_c": 36.6, "mask": true}), "site.unknown"),
-        (json!({"site": "JD", "checkpoint": "BACK", "subject_kind": "citizen", "temperature_c": 36.6, "mask": true}), "screening.checkpoint.unknown"),
-        (json!({"site": "JD", "subject_kind": "alien", "temperature_c": 36.6, "mask": true}), "screening.kind.invalid"),
-        (json!({"site": "JD", "subject_kind": "citizen", "temperature_c": 36.6}), "screening.mask.missing"),
-        (json!({"site": "JD", "subject_kind": "citizen", "temperature_c": 36.6, "mask": true, "phase": "pre_shift"}), "screening.phase.not_staff"),
-        (json!({"site": "JD", "subject_kind": "citizen", "temperature_c": 36.6, "mask": true, "registration": "12"}), "screening.registration.invalid"),
-        (json!({"site": "JD", "subject_kind": "citizen", "temperature_c": 36.6, "mask": true, "registration": "0000"}), "screening.registration.unknown"),
+        (
+            json!({"site": "NOPE", "subject_kind": "citizen", "temperature_c": 36.6, "mask": true}),
+            "site.unknown",
+        ),
+        (
+            json!({"site": "JD", "checkpoint": "BACK", "subject_kind": "citizen", "temperature_c": 36.6, "mask": true}),
+            "screening.checkpoint.unknown",
+        ),
+        (
+            json!({"site": "JD", "subject_kind": "alien", "temperature_c": 36.6, "mask": true}),
+            "screening.kind.invalid",
+        ),
+        (
+            json!({"site": "JD", "subject_kind": "citizen", "temperature_c": 36.6}),
+            "screening.mask.missing",
+        ),
+        (
+            json!({"site": "JD", "subject_kind": "citizen", "temperature_c": 36.6, "mask": true, "phase": "pre_shift"}),
+            "screening.phase.not_staff",
+        ),
+        (
+            json!({"site": "JD", "subject_kind": "citizen", "temperature_c": 36.6, "mask": true, "registration": "12"}),
+            "screening.registration.invalid",
+        ),
+        (
+            json!({"site": "JD", "subject_kind": "citizen", "temperature_c": 36.6, "mask": true, "registration": "0000"}),
+            "screening.registration.unknown",
+        ),
     ];
     for (body, code) in cases {
         let res = app.post_json("/api/v1/screenings", &body, None).await;
@@ -126,16 +181,24 @@ async fn bad_readings_are_refused_with_clear_errors_and_store_nothing() {
 async fn a_resent_reading_is_stored_once_and_other_sites_do_not_exist() {
     let app = TestApp::sqlite().await;
     let body = reading(json!(36.6), true);
-    let first = app.post_json("/api/v1/screenings", &body, Some("door-1")).await;
+    let first = app
+        .post_json("/api/v1/screenings", &body, Some("door-1"))
+        .await;
     let first = json(first, 201).await;
-    let again = app.post_json("/api/v1/screenings", &body, Some("door-1")).await;
+    let again = app
+        .post_json("/api/v1/screenings", &body, Some("door-1"))
+        .await;
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     assert_eq!(json(again, 201).await["id"], first["id"]);
     assert_eq!(records(&app, "").await.len(), 1);
     assert_eq!(occupancy(&app, "JD").await.0, 1, "the entry counted once");
     // The same key with another body is a mistake, not a replay.
     let other = app
-        .post_json("/api/v1/screenings", &reading(json!(36.7), true), Some("door-1"))
+        .post_json(
+            "/api/v1/screenings",
+            &reading(json!(36.7), true),
+            Some("door-1"),
+        )
         .await;
     assert_eq!(other.status(), 422);
     // A volunteer of a town centre cannot record at the district hall.
@@ -157,11 +220,22 @@ async fn a_resent_reading_is_stored_once_and_other_sites_do_not_exist() {
         .to_owned();
     let res = app.post_as("/api/v1/screenings", &body, Some(&token)).await;
     assert!(field_codes(res).await.contains(&"site.unknown".to_owned()));
-    let at_qx = json!({"site": "TQA", "subject_kind": "citizen", "temperature_c": 36.6, "mask": true});
-    json(app.post_as("/api/v1/screenings", &at_qx, Some(&token)).await, 201).await;
+    let at_qx =
+        json!({"site": "TQA", "subject_kind": "citizen", "temperature_c": 36.6, "mask": true});
+    json(
+        app.post_as("/api/v1/screenings", &at_qx, Some(&token))
+            .await,
+        201,
+    )
+    .await;
     // Window staff may not record at the door.
     let window = app.token_for("window").await;
-    assert_eq!(app.post_as("/api/v1/screenings", &body, Some(&window)).await.status(), 403);
+    assert_eq!(
+        app.post_as("/api/v1/screenings", &body, Some(&window))
+            .await
+            .status(),
+        403
+    );
     assert_eq!(records(&app, "").await.len(), 2);
     app.stop().await;
 }
@@ -193,11 +267,15 @@ async fn the_buffer_zone_rechecks_after_a_rest_and_opens_a_case() {
     let future_trip = json!({"temperature_c": 37.0, "answers": {"travel": [{"place": "武汉", "from": "2020-01-20", "to": "2020-02-02"}]}});
     let codes = field_codes(recheck(future_trip).await).await;
     assert_eq!(codes, ["screening.travel.future"]);
-    let codes = field_codes(recheck(json!({"temperature_c": 37.0, "symptoms": ["sneezing"]})).await).await;
+    let codes =
+        field_codes(recheck(json!({"temperature_c": 37.0, "symptoms": ["sneezing"]})).await).await;
     assert_eq!(codes, ["screening.symptom.unknown"]);
     // Still high on the first re-check: another rest.
     let r1 = json(recheck(json!({"temperature_c": 37.9})).await, 200).await;
-    assert_eq!((r1["outcome"].as_str(), r1["attempt"].as_u64()), (Some("recheck"), Some(1)));
+    assert_eq!(
+        (r1["outcome"].as_str(), r1["attempt"].as_u64()),
+        (Some("recheck"), Some(1))
+    );
     assert!(r1["case_id"].is_null());
     clock.advance(time::Duration::minutes(5));
     // A symptom with a "yes" to one of the four questions: suspected, a case is opened.
@@ -217,7 +295,13 @@ async fn the_buffer_zone_rechecks_after_a_rest_and_opens_a_case() {
     assert_eq!(stored["buffer_state"], "suspected");
     assert_eq!(stored["case_id"], case.as_str());
     assert_eq!(stored["rechecks"], 2);
-    assert!(json(app.get("/api/v1/buffer?site=JD").await, 200).await.as_array().unwrap().is_empty());
+    assert!(
+        json(app.get("/api/v1/buffer?site=JD").await, 200)
+            .await
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     // Nobody waits any more: a further re-check is a conflict.
     assert_eq!(recheck(json!({"temperature_c": 36.5})).await.status(), 409);
     // The opening is in the audit log.
@@ -225,12 +309,19 @@ async fn the_buffer_zone_rechecks_after_a_rest_and_opens_a_case() {
     assert!(log.to_string().contains(&case), "{log}");
 
     // Cleared after a rest: admitted, one more inside.
-    let second = screen(&app, &reading(json!(37.5), true)).await["id"].as_str().unwrap().to_owned();
+    let second = screen(&app, &reading(json!(37.5), true)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     clock.advance(time::Duration::minutes(6));
     let before = occupancy(&app, "JD").await.0;
     let cleared = json(
-        app.post_json(&format!("/api/v1/screenings/{second}/rechecks"), &json!({"temperature_c": 36.9}), None)
-            .await,
+        app.post_json(
+            &format!("/api/v1/screenings/{second}/rechecks"),
+            &json!({"temperature_c": 36.9}),
+            None,
+        )
+        .await,
         200,
     )
     .await;
@@ -247,22 +338,53 @@ async fn the_last_allowed_recheck_decides_and_the_checker_may_choose() {
         s.screening.buffer.rest = time::Duration::minutes(1);
     })
     .await;
-    let id = screen(&app, &reading(json!(38.0), true)).await["id"].as_str().unwrap().to_owned();
+    let id = screen(&app, &reading(json!(38.0), true)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let path = format!("/api/v1/screenings/{id}/rechecks");
     clock.advance(time::Duration::minutes(1));
-    assert_eq!(json(app.post_json(&path, &json!({"temperature_c": 37.8}), None).await, 200).await["outcome"], "recheck");
+    assert_eq!(
+        json(
+            app.post_json(&path, &json!({"temperature_c": 37.8}), None)
+                .await,
+            200
+        )
+        .await["outcome"],
+        "recheck"
+    );
     clock.advance(time::Duration::minutes(1));
     // No re-checks remain: "recheck" is refused; the rule says suspected when still high.
-    let codes = field_codes(app.post_json(&path, &json!({"temperature_c": 37.8, "outcome": "recheck"}), None).await).await;
+    let codes = field_codes(
+        app.post_json(
+            &path,
+            &json!({"temperature_c": 37.8, "outcome": "recheck"}),
+            None,
+        )
+        .await,
+    )
+    .await;
     assert_eq!(codes, ["screening.recheck.exhausted"]);
-    let last = json(app.post_json(&path, &json!({"temperature_c": 37.8}), None).await, 200).await;
+    let last = json(
+        app.post_json(&path, &json!({"temperature_c": 37.8}), None)
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(last["outcome"], "suspected");
     // The checker's own call wins over the rule.
-    let other = screen(&app, &reading(json!(37.6), true)).await["id"].as_str().unwrap().to_owned();
+    let other = screen(&app, &reading(json!(37.6), true)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     clock.advance(time::Duration::minutes(1));
     let chosen = json(
-        app.post_json(&format!("/api/v1/screenings/{other}/rechecks"), &json!({"temperature_c": 37.6, "outcome": "cleared"}), None)
-            .await,
+        app.post_json(
+            &format!("/api/v1/screenings/{other}/rechecks"),
+            &json!({"temperature_c": 37.6, "outcome": "cleared"}),
+            None,
+        )
+        .await,
         200,
     )
     .await;
@@ -283,16 +405,27 @@ async fn occupancy_follows_entries_and_exits_and_never_goes_below_zero() {
         json(app.post_json("/api/v1/door-events", &out, None).await, 201).await;
     }
     let o = json(app.get("/api/v1/sites/JD/occupancy").await, 200).await;
-    assert_eq!((o["inside"].as_u64(), o["peak"].as_u64()), (Some(0), Some(3)));
+    assert_eq!(
+        (o["inside"].as_u64(), o["peak"].as_u64()),
+        (Some(0), Some(3))
+    );
     let codes = field_codes(
-        app.post_json("/api/v1/door-events", &json!({"site": "JD", "direction": "in"}), None)
-            .await,
+        app.post_json(
+            "/api/v1/door-events",
+            &json!({"site": "JD", "direction": "in"}),
+            None,
+        )
+        .await,
     )
     .await;
     assert_eq!(codes, ["door.direction.in"]);
     let codes = field_codes(
-        app.post_json("/api/v1/door-events", &json!({"site": "JD", "direction": "up"}), None)
-            .await,
+        app.post_json(
+            "/api/v1/door-events",
+            &json!({"site": "JD", "direction": "up"}),
+            None,
+        )
+        .await,
     )
     .await;
     assert_eq!(codes, ["door.direction.invalid"]);
@@ -310,39 +443,74 @@ async fn staff_checks_and_who_is_missing_them() {
     let staff = json(app.get("/api/v1/staff-checks?site=JD").await, 200).await;
     let staff = staff.as_array().unwrap();
     assert!(!staff.is_empty());
-    assert!(staff.iter().all(|s| s["missing"] == json!(["pre_shift"])), "10:00 in Beijing: only the pre-shift check is due");
+    assert!(
+        staff.iter().all(|s| s["missing"] == json!(["pre_shift"])),
+        "10:00 in Beijing: only the pre-shift check is due"
+    );
     // The window account is linked to a clerk: its own check needs no person id.
     let window = app.token_for("window").await;
     let volunteer = app.token_for("volunteer").await;
     let mine = json!({"site": "JD", "subject_kind": "window_staff", "temperature_c": 36.4, "mask": true, "phase": "pre_shift"});
     // Window staff record their own check through the self-service page; at the door a
     // volunteer records it with the person.
-    let clerk = staff
-        .iter()
-        .find(|s| s["unit"].is_string())
-        .unwrap()["person"]
+    let clerk = staff.iter().find(|s| s["unit"].is_string()).unwrap()["person"]
         .as_str()
         .unwrap()
         .to_owned();
     let at_door = json!({"site": "JD", "subject_kind": "window_staff", "temperature_c": 36.4, "mask": true, "phase": "pre_shift", "person": clerk});
-    json(app.post_as("/api/v1/screenings", &at_door, Some(&volunteer)).await, 201).await;
-    assert_eq!(app.post_as("/api/v1/screenings", &mine, Some(&window)).await.status(), 403);
+    json(
+        app.post_as("/api/v1/screenings", &at_door, Some(&volunteer))
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(
+        app.post_as("/api/v1/screenings", &mine, Some(&window))
+            .await
+            .status(),
+        403
+    );
     let after = json(app.get("/api/v1/staff-checks?site=JD").await, 200).await;
-    let row = after.as_array().unwrap().iter().find(|s| s["person"] == clerk.as_str()).unwrap().clone();
+    let row = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["person"] == clerk.as_str())
+        .unwrap()
+        .clone();
     assert_eq!(row["pre_shift"], true);
     assert_eq!(row["missing"], json!([]));
     // A person of no site of ours is refused.
     let stranger = json!({"site": "JD", "subject_kind": "window_staff", "temperature_c": 36.4, "mask": true, "phase": "pre_shift", "person": uuid::Uuid::nil()});
     assert_eq!(
-        field_codes(app.post_as("/api/v1/screenings", &stranger, Some(&volunteer)).await).await,
+        field_codes(
+            app.post_as("/api/v1/screenings", &stranger, Some(&volunteer))
+                .await
+        )
+        .await,
         ["screening.person.unknown"]
     );
     // The unit admin sees the missing list; window staff do not.
     let unit_admin = app.token_for("unit-admin").await;
-    assert_eq!(app.get_as("/staff-checks/missing?site=JD", Some(&unit_admin)).await.status(), 200);
-    assert_eq!(app.get_as("/api/v1/staff-checks?site=JD", Some(&window)).await.status(), 403);
+    assert_eq!(
+        app.get_as("/staff-checks/missing?site=JD", Some(&unit_admin))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.get_as("/api/v1/staff-checks?site=JD", Some(&window))
+            .await
+            .status(),
+        403
+    );
     // Bad date.
-    assert_eq!(app.get("/api/v1/staff-checks?site=JD&date=2020-13-01").await.status(), 422);
+    assert_eq!(
+        app.get("/api/v1/staff-checks?site=JD&date=2020-13-01")
+            .await
+            .status(),
+        422
+    );
     app.stop().await;
 }
 
@@ -353,14 +521,25 @@ async fn a_citizen_registers_and_the_volunteer_only_measures() {
     let page = app.get_as("/r/JD/MAIN", None).await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    assert!(html.contains("privacy-notice") && html.contains("28"), "retention shown");
+    assert!(
+        html.contains("privacy-notice") && html.contains("28"),
+        "retention shown"
+    );
     let bad = app
-        .post_as("/api/v1/registrations", &json!({"site": "JD", "name": "张三", "phone": "12345"}), None)
+        .post_as(
+            "/api/v1/registrations",
+            &json!({"site": "JD", "name": "张三", "phone": "12345"}),
+            None,
+        )
         .await;
     assert_eq!(field_codes(bad).await, ["phone.invalid"]);
     let reg = json(
-        app.post_as("/api/v1/registrations", &json!({"site": "JD", "name": "张三丰", "phone": "13800138000"}), None)
-            .await,
+        app.post_as(
+            "/api/v1/registrations",
+            &json!({"site": "JD", "name": "张三丰", "phone": "13800138000"}),
+            None,
+        )
+        .await,
         201,
     )
     .await;
@@ -369,15 +548,31 @@ async fn a_citizen_registers_and_the_volunteer_only_measures() {
     let mut body = reading(json!(36.5), true);
     body["registration"] = json!(number);
     let rec = screen(&app, &body).await;
-    let stored = json(app.get(&format!("/api/v1/screenings/{}", rec["id"].as_str().unwrap())).await, 200).await;
+    let stored = json(
+        app.get(&format!(
+            "/api/v1/screenings/{}",
+            rec["id"].as_str().unwrap()
+        ))
+        .await,
+        200,
+    )
+    .await;
     assert_eq!(stored["registered_name"], "张**");
     assert_eq!(stored["registered_phone"], "138****8000");
     // Nothing personal is stored in the clear.
     let db = std::fs::read(app.data_dir.join("fangkong.db")).unwrap();
     let wal = std::fs::read(app.data_dir.join("fangkong.db-wal")).unwrap_or_default();
     for haystack in [&db, &wal] {
-        assert!(!haystack.windows("13800138000".len()).any(|w| w == b"13800138000"));
-        assert!(!haystack.windows("张三丰".len()).any(|w| w == "张三丰".as_bytes()));
+        assert!(
+            !haystack
+                .windows("13800138000".len())
+                .any(|w| w == b"13800138000")
+        );
+        assert!(
+            !haystack
+                .windows("张三丰".len())
+                .any(|w| w == "张三丰".as_bytes())
+        );
     }
     app.stop().await;
 }
@@ -386,26 +581,82 @@ async fn a_citizen_registers_and_the_volunteer_only_measures() {
 async fn devices_record_with_their_token_until_it_is_revoked() {
     let app = TestApp::sqlite().await;
     let device = json(
-        app.post_json("/api/v1/devices", &json!({"site": "JD", "name": "thermal-1"}), None)
-            .await,
+        app.post_json(
+            "/api/v1/devices",
+            &json!({"site": "JD", "name": "thermal-1"}),
+            None,
+        )
+        .await,
         201,
     )
     .await;
     let token = device["token"].as_str().unwrap().to_owned();
-    let r = json(app.post_as("/api/v1/screenings", &reading(json!(36.7), true), Some(&token)).await, 201).await;
+    let r = json(
+        app.post_as(
+            "/api/v1/screenings",
+            &reading(json!(36.7), true),
+            Some(&token),
+        )
+        .await,
+        201,
+    )
+    .await;
     assert_eq!(r["decision"], "admit");
-    json(app.post_as("/api/v1/door-events", &json!({"site": "JD", "direction": "out"}), Some(&token)).await, 201).await;
+    json(
+        app.post_as(
+            "/api/v1/door-events",
+            &json!({"site": "JD", "direction": "out"}),
+            Some(&token),
+        )
+        .await,
+        201,
+    )
+    .await;
     // A device reads nothing and manages nothing.
-    assert_eq!(app.get_as("/api/v1/screenings", Some(&token)).await.status(), 403);
-    assert_eq!(app.get_as("/api/v1/sites", Some(&token)).await.status(), 403);
-    let taken = app.post_json("/api/v1/devices", &json!({"site": "JD", "name": "thermal-1"}), None).await;
+    assert_eq!(
+        app.get_as("/api/v1/screenings", Some(&token))
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        app.get_as("/api/v1/sites", Some(&token)).await.status(),
+        403
+    );
+    let taken = app
+        .post_json(
+            "/api/v1/devices",
+            &json!({"site": "JD", "name": "thermal-1"}),
+            None,
+        )
+        .await;
     assert_eq!(field_codes(taken).await, ["device.name.taken"]);
     let listed = json(app.get("/api/v1/devices").await, 200).await;
     assert_eq!(listed[0]["active"], true);
     let id = device["id"].as_str().unwrap();
-    assert_eq!(app.client.delete(app.url(&format!("/api/v1/devices/{id}"))).send().await.unwrap().status(), 204);
-    assert_eq!(app.post_as("/api/v1/screenings", &reading(json!(36.7), true), Some(&token)).await.status(), 401);
-    assert_eq!(json(app.get("/api/v1/devices").await, 200).await[0]["active"], false);
+    assert_eq!(
+        app.client
+            .delete(app.url(&format!("/api/v1/devices/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    assert_eq!(
+        app.post_as(
+            "/api/v1/screenings",
+            &reading(json!(36.7), true),
+            Some(&token)
+        )
+        .await
+        .status(),
+        401
+    );
+    assert_eq!(
+        json(app.get("/api/v1/devices").await, 200).await[0]["active"],
+        false
+    );
     assert_eq!(records(&app, "").await.len(), 1);
     app.stop().await;
 }
@@ -419,7 +670,10 @@ async fn publish(client: &rumqttc::AsyncClient, topic: &str, payload: Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_mqtt_reading_is_stored_and_a_malformed_one_never_stops_the_listener() {
-    if tokio::net::TcpStream::connect("127.0.0.1:1883").await.is_err() {
+    if tokio::net::TcpStream::connect("127.0.0.1:1883")
+        .await
+        .is_err()
+    {
         assert!(
             std::env::var_os("FANGKONG_REQUIRE_MQTT").is_none(),
             "the MQTT broker at 127.0.0.1:1883 is required"
@@ -436,8 +690,12 @@ async fn an_mqtt_reading_is_stored_and_a_malformed_one_never_stops_the_listener(
     let site = format!("M{}", std::process::id());
     small_hall(&app, &site, 100).await;
     let device = json(
-        app.post_json("/api/v1/devices", &json!({"site": site, "name": "scanner"}), None)
-            .await,
+        app.post_json(
+            "/api/v1/devices",
+            &json!({"site": site, "name": "scanner"}),
+            None,
+        )
+        .await,
         201,
     )
     .await;
@@ -462,16 +720,41 @@ async fn an_mqtt_reading_is_stored_and_a_malformed_one_never_stops_the_listener(
     assert_eq!(stored[0]["recorded_by"], "device-scanner");
     // Malformed payloads, a bad topic, a bad reading and a wrong token: logged, counted.
     client
-        .publish(topic.as_str(), rumqttc::QoS::AtLeastOnce, false, "not json {")
+        .publish(
+            topic.as_str(),
+            rumqttc::QoS::AtLeastOnce,
+            false,
+            "not json {",
+        )
         .await
         .unwrap();
-    publish(&client, &topic, json!({"token": token, "temperature_c": 99, "subject_kind": "citizen", "mask": true})).await;
-    publish(&client, &topic, json!({"token": "wrong", "temperature_c": 36.6, "subject_kind": "citizen", "mask": true})).await;
-    publish(&client, &format!("fangkong/{site}/reading"), json!({"token": token})).await;
+    publish(
+        &client,
+        &topic,
+        json!({"token": token, "temperature_c": 99, "subject_kind": "citizen", "mask": true}),
+    )
+    .await;
+    publish(
+        &client,
+        &topic,
+        json!({"token": "wrong", "temperature_c": 36.6, "subject_kind": "citizen", "mask": true}),
+    )
+    .await;
+    publish(
+        &client,
+        &format!("fangkong/{site}/reading"),
+        json!({"token": token}),
+    )
+    .await;
     // The listener still works: a resend of m-1 is ignored, a new reading and an exit stored.
     publish(&client, &topic, reading.clone()).await;
     publish(&client, &topic, json!({"token": token, "id": "m-2", "subject_kind": "other", "temperature_c": 38.1, "mask": false})).await;
-    publish(&client, &topic, json!({"token": token, "id": "m-3", "direction": "out"})).await;
+    publish(
+        &client,
+        &topic,
+        json!({"token": token, "id": "m-3", "direction": "out"}),
+    )
+    .await;
     let mut ok = false;
     for _ in 0..50 {
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -485,7 +768,10 @@ async fn an_mqtt_reading_is_stored_and_a_malformed_one_never_stops_the_listener(
     }
     assert!(ok, "the listener kept working after bad messages");
     let metrics = app.get("/metrics").await.text().await.unwrap();
-    assert!(metrics.contains("fangkong_mqtt_messages_total{outcome=\"malformed\"}"), "{metrics}");
+    assert!(
+        metrics.contains("fangkong_mqtt_messages_total{outcome=\"malformed\"}"),
+        "{metrics}"
+    );
     assert!(metrics.contains("fangkong_mqtt_messages_total{outcome=\"unauthorised\"}"));
     assert!(metrics.contains("fangkong_mqtt_messages_total{outcome=\"invalid\"}"));
     let _ = client.disconnect().await;
@@ -499,11 +785,22 @@ async fn records_are_filtered_and_exported_and_purged_after_retention() {
     let app = TestApp::with_clock(clock.clone()).await;
     screen(&app, &reading(json!(36.6), true)).await;
     screen(&app, &reading(json!(36.6), false)).await;
-    let hot = screen(&app, &reading(json!(38.6), true)).await["id"].as_str().unwrap().to_owned();
+    let hot = screen(&app, &reading(json!(38.6), true)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(records(&app, "decision=refuse_no_mask").await.len(), 1);
-    assert_eq!(records(&app, "from=2020-01-29&until=2020-01-29").await.len(), 3);
+    assert_eq!(
+        records(&app, "from=2020-01-29&until=2020-01-29")
+            .await
+            .len(),
+        3
+    );
     assert_eq!(records(&app, "from=2020-01-30").await.len(), 0);
-    assert_eq!(app.get("/api/v1/screenings?from=yesterday").await.status(), 422);
+    assert_eq!(
+        app.get("/api/v1/screenings?from=yesterday").await.status(),
+        422
+    );
     // CSV with a byte-order mark and Chinese headers; XLSX is a zip package.
     let csv = app.get_in("/screening/records.csv", "zh-CN").await;
     assert_eq!(csv.status(), 200);
@@ -518,20 +815,40 @@ async fn records_are_filtered_and_exported_and_purged_after_retention() {
     assert_eq!(log.as_array().unwrap().len(), 2, "every export is audited");
     // Volunteers record but do not read the records.
     let volunteer = app.token_for("volunteer").await;
-    assert_eq!(app.get_as("/screening/records.csv", Some(&volunteer)).await.status(), 403);
+    assert_eq!(
+        app.get_as("/screening/records.csv", Some(&volunteer))
+            .await
+            .status(),
+        403
+    );
 
     // The hot reading becomes a suspected case; 29 days later the others are purged.
     clock.advance(time::Duration::minutes(6));
     let case = json!({"temperature_c": 38.4, "outcome": "suspected"});
-    json(app.post_json(&format!("/api/v1/screenings/{hot}/rechecks"), &case, None).await, 200).await;
+    json(
+        app.post_json(&format!("/api/v1/screenings/{hot}/rechecks"), &case, None)
+            .await,
+        200,
+    )
+    .await;
     clock.advance(time::Duration::days(29));
-    let purged = json(app.post_json("/api/v1/screenings/purge", &json!({}), None).await, 200).await;
+    let purged = json(
+        app.post_json("/api/v1/screenings/purge", &json!({}), None)
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(purged["purged"], 2);
     let left = records(&app, "").await;
     assert_eq!(left.len(), 1);
     assert_eq!(left[0]["id"], hot.as_str());
     let log = json(app.get("/api/v1/audit?action=screening.purge").await, 200).await;
     assert_eq!(log[0]["detail"]["records"], 2);
-    assert_eq!(app.post_as("/api/v1/screenings/purge", &json!({}), Some(&volunteer)).await.status(), 403);
+    assert_eq!(
+        app.post_as("/api/v1/screenings/purge", &json!({}), Some(&volunteer))
+            .await
+            .status(),
+        403
+    );
     app.stop().await;
 }
