@@ -276,7 +276,7 @@ impl Principal {
     async fn subtree(
         &self,
         store: &fangkong_store::Store,
-    ) -> Result<Arc<Vec<(uuid::Uuid, String)>>, ApiError> {
+    ) -> Result<crate::cache::Subtree, ApiError> {
         let Some(a) = &self.account else {
             return Ok(Arc::default());
         };
@@ -314,7 +314,7 @@ impl Principal {
         &self,
         store: &fangkong_store::Store,
         code: &str,
-    ) -> Result<Arc<(org::Site, Vec<org::Checkpoint>)>, ApiError> {
+    ) -> Result<crate::cache::DoorSite, ApiError> {
         let found = match self.cache.site(code) {
             Some(hit) => hit,
             None => {

@@ -21,6 +21,11 @@ const MAX_ENTRIES: usize = 10_000;
 /// The live-notice topic that empties every process's cache.
 pub const TOPIC: &str = "cache";
 
+/// A site with its entrances.
+pub type DoorSite = Arc<(Site, Vec<Checkpoint>)>;
+/// The sites of a subtree, `(id, code)`.
+pub type Subtree = Arc<Vec<(Uuid, String)>>;
+
 struct Entry<T> {
     value: T,
     age: Stopwatch,
@@ -29,8 +34,8 @@ struct Entry<T> {
 #[derive(Default)]
 struct Maps {
     tokens: HashMap<Vec<u8>, Entry<Account>>,
-    sites: HashMap<String, Entry<Arc<(Site, Vec<Checkpoint>)>>>,
-    subtrees: HashMap<Uuid, Entry<Arc<Vec<(Uuid, String)>>>>,
+    sites: HashMap<String, Entry<DoorSite>>,
+    subtrees: HashMap<Uuid, Entry<Subtree>>,
 }
 
 /// The cache; cheap to clone.
@@ -63,19 +68,19 @@ impl Cache {
         self.with(|m| put(&mut m.tokens, hash, account));
     }
 
-    pub fn site(&self, code: &str) -> Option<Arc<(Site, Vec<Checkpoint>)>> {
+    pub fn site(&self, code: &str) -> Option<DoorSite> {
         self.with(|m| get(&m.sites, code))
     }
 
-    pub fn put_site(&self, code: String, site: Arc<(Site, Vec<Checkpoint>)>) {
+    pub fn put_site(&self, code: String, site: DoorSite) {
         self.with(|m| put(&mut m.sites, code, site));
     }
 
-    pub fn subtree(&self, root: Uuid) -> Option<Arc<Vec<(Uuid, String)>>> {
+    pub fn subtree(&self, root: Uuid) -> Option<Subtree> {
         self.with(|m| get(&m.subtrees, &root))
     }
 
-    pub fn put_subtree(&self, root: Uuid, sites: Arc<Vec<(Uuid, String)>>) {
+    pub fn put_subtree(&self, root: Uuid, sites: Subtree) {
         self.with(|m| put(&mut m.subtrees, root, sites));
     }
 }
