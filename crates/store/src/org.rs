@@ -514,6 +514,18 @@ pub async fn remove_person(tx: &mut Tx, id: Uuid) -> Result<()> {
         &params![id],
     )
     .await?;
+    // Their account stays (an administrator decides about it) but no longer names them;
+    // their door records stay as anonymous staff checks, so the day's counts hold.
+    tx.execute(
+        "UPDATE users SET person_id = NULL WHERE person_id = $1",
+        &params![id],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE screenings SET person_id = NULL WHERE person_id = $1",
+        &params![id],
+    )
+    .await?;
     let n = tx
         .execute("DELETE FROM people WHERE id = $1", &params![id])
         .await?;

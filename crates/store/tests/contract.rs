@@ -1800,9 +1800,46 @@ async fn people_are_removed(store: &Store) {
     let vault = vault();
     let jd = site_id(store, "JD").await;
     let head = org::people(store, &vault, jd).await.unwrap()[0].id;
+    // Linked to an account, with a staff check at the door: both let go of the person.
+    let window = accounts::credentials(store, "window")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut tx = store.begin().await.unwrap();
+    accounts::link_person(&mut tx, window.account.id, Some(head))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let ids = ids();
+    let cp = org::checkpoints(store, jd).await.unwrap()[0].id;
+    let mut check = reading(
+        &ids,
+        jd,
+        cp,
+        NOW,
+        365,
+        fangkong_domain::screening::Decision::Admit,
+    );
+    check.kind = fangkong_domain::screening::SubjectKind::WindowStaff;
+    check.phase = Some(fangkong_domain::screening::Phase::PreShift);
+    check.person_id = Some(head);
+    store
+        .write(fangkong_store::screening::screening_ops(&check))
+        .await
+        .unwrap();
     let mut tx = store.begin().await.unwrap();
     org::remove_person(&mut tx, head).await.unwrap();
     tx.commit().await.unwrap();
+    let account = accounts::find_user(store, window.account.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.person_id, None);
+    let kept = fangkong_store::screening::find(store, check.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.person_id, None);
     assert!(
         org::find_person(store, &vault, head)
             .await
