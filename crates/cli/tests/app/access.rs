@@ -725,7 +725,11 @@ async fn no_plaintext_id_or_phone_in_the_sqlite_file() {
             .unwrap()
             .starts_with("fangkong.db")
         {
-            bytes.extend(std::fs::read(path).unwrap());
+            // The WAL may be checkpointed and removed as the last connection closes;
+            // what it held is then in the main file.
+            if let Ok(b) = std::fs::read(path) {
+                bytes.extend(b);
+            }
         }
     }
     assert!(bytes.len() > 10_000);
