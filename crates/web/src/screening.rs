@@ -298,6 +298,27 @@ async fn validate(
     })
 }
 
+/// Commits door statements through the group-commit writer with the `201` answer `text`
+/// remembered under the request's Idempotency-Key in the same commit. `Some` answer when
+/// the key was already used (a resend): send that instead.
+async fn write_created(
+    state: &AppState,
+    idem: &Idem<'_>,
+    ops: Vec<fangkong_store::Op>,
+    now: OffsetDateTime,
+    text: &str,
+) -> Result<Option<Response>, ApiError> {
+    let rendered = text.to_owned();
+    let written = match idem.remember_after(StatusCode::CREATED, now, move |_| rendered.clone()) {
+        Some(then) => state.store.write_then(ops, then).await,
+        None => state.store.write(ops).await,
+    };
+    match written {
+        Ok(_) => Ok(None),
+        Err(e) => idem.resolve(&state.store, e).await.map(Some),
+    }
+}
+
 /// Checks, decides and stores one reading through the group-commit writer; answered
 /// after the commit. `idem` makes a resend return the first answer.
 pub async fn record(
@@ -335,13 +356,8 @@ pub async fn record(
     };
     let text = serde_json::to_string(&answer).map_err(|_| ApiError::internal())?;
     let ops = store::screening_ops(&record);
-    let rendered = text.clone();
-    let written = match idem.remember_after(StatusCode::CREATED, now, move |_| rendered.clone()) {
-        Some(then) => state.store.write_then(ops, then).await,
-        None => state.store.write(ops).await,
-    };
-    if let Err(e) = written {
-        return idem.resolve(&state.store, e).await;
+    if let Some(replay) = write_created(state, idem, ops, now, &text).await? {
+        return Ok(replay);
     }
     state.live.touch(Topic::Screening);
     match record.decision {
@@ -807,14 +823,9 @@ pub async fn passage(
         peak_at: before.peak_at,
     };
     let text = serde_json::to_string(&answer).map_err(|_| ApiError::internal())?;
-    let rendered = text.clone();
     let ops = store::door_event_ops(&event);
-    let written = match idem.remember_after(StatusCode::CREATED, now, move |_| rendered.clone()) {
-        Some(then) => state.store.write_then(ops, then).await,
-        None => state.store.write(ops).await,
-    };
-    if let Err(e) = written {
-        return idem.resolve(&state.store, e).await;
+    if let Some(replay) = write_created(state, idem, ops, now, &text).await? {
+        return Ok(replay);
     }
     state.live.touch(Topic::Occupancy);
     Ok(json_response(StatusCode::CREATED, text))

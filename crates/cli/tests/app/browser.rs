@@ -14,7 +14,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// A chromedriver process, stopped by its own process id when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
     profile: tempfile::TempDir,
@@ -35,7 +35,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn driver() -> Option<Driver> {
+pub(crate) async fn driver() -> Option<Driver> {
     if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
         assert!(
             std::env::var_os("FANGKONG_REQUIRE_BROWSER").is_none(),
@@ -68,7 +68,7 @@ async fn driver() -> Option<Driver> {
     panic!("chromedriver did not start");
 }
 
-async fn browser(driver: &Driver, width: u32, height: u32) -> Client {
+pub(crate) async fn browser(driver: &Driver, width: u32, height: u32) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -102,7 +102,7 @@ fn artifacts() -> PathBuf {
     dir
 }
 
-async fn screenshot(c: &Client, name: &str) {
+pub(crate) async fn screenshot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
     assert!(png.starts_with(b"\x89PNG"), "not a PNG");
     std::fs::write(artifacts().join(name), png).unwrap();
@@ -110,7 +110,7 @@ async fn screenshot(c: &Client, name: &str) {
 
 /// The element's text; live panels swap their content, so a lookup that meets a
 /// replaced element simply looks again.
-async fn text(c: &Client, css: &str) -> String {
+pub(crate) async fn text(c: &Client, css: &str) -> String {
     let mut last = None;
     for _ in 0..20 {
         match c.find(Locator::Css(css)).await {
@@ -140,13 +140,13 @@ async fn wait_text(c: &Client, css: &str, want: &str) {
 }
 
 /// Types into a field found by id.
-async fn fill(c: &Client, id: &str, value: &str) {
+pub(crate) async fn fill(c: &Client, id: &str, value: &str) {
     let el = c.find(Locator::Id(id)).await.unwrap();
     el.clear().await.unwrap();
     el.send_keys(value).await.unwrap();
 }
 
-async fn click(c: &Client, id: &str) {
+pub(crate) async fn click(c: &Client, id: &str) {
     c.find(Locator::Id(id))
         .await
         .unwrap()

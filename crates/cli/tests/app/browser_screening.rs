@@ -4,95 +4,17 @@
 //! Skipped like `browser.rs` when Chromium or chromedriver is absent. The few browser
 //! helpers needed are copied from there (they are private to that module).
 
+use crate::browser::{browser, click, driver, fill, text};
 use crate::helpers::{NOW, TestApp, json};
 use fangkong_domain::clock::{Clock, FixedClock};
 use fangkong_store::system::SystemClock;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::task::JoinHandle;
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-/// A chromedriver process, stopped by its own process id when dropped.
-struct Driver {
-    child: Child,
-    port: u16,
-    profile: tempfile::TempDir,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn driver() -> Option<Driver> {
-    if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
-        assert!(
-            std::env::var_os("FANGKONG_REQUIRE_BROWSER").is_none(),
-            "Chromium and chromedriver are required but missing"
-        );
-        eprintln!("skipping browser test: {CHROMIUM} or {CHROMEDRIVER} is not installed");
-        return None;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromedriver");
-    let driver = Driver {
-        child,
-        port,
-        profile: tempfile::tempdir().unwrap(),
-    };
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return Some(driver);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("chromedriver did not start");
-}
-
-async fn browser(driver: &Driver) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": CHROMIUM,
-            "prefs": {"intl.accept_languages": "zh-CN,zh"},
-            "args": [
-                "--lang=zh-CN",
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-                "--window-size=1024,1100",
-                format!("--user-data-dir={}", driver.profile.path().display()),
-            ]
-        }),
-    );
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("open a Chromium session")
-}
 
 async fn screenshot(c: &Client, name: &str) {
     // The decision and the link status are what a volunteer looks at.
@@ -102,30 +24,7 @@ async fn screenshot(c: &Client, name: &str) {
     )
     .await
     .unwrap();
-    let dir = std::env::var_os("FANGKONG_ARTIFACTS").map_or_else(
-        || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artifacts"),
-        std::path::PathBuf::from,
-    );
-    std::fs::create_dir_all(&dir).unwrap();
-    let png = c.screenshot().await.unwrap();
-    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
-    std::fs::write(dir.join(name), png).unwrap();
-}
-
-/// The element's text, looking again when a live panel replaced the element.
-async fn text(c: &Client, css: &str) -> String {
-    let mut last = None;
-    for _ in 0..20 {
-        match c.find(Locator::Css(css)).await {
-            Ok(el) => match el.text().await {
-                Ok(t) => return t,
-                Err(e) => last = Some(e.to_string()),
-            },
-            Err(e) => last = Some(e.to_string()),
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("cannot read {css}: {last:?}");
+    crate::browser::screenshot(c, name).await;
 }
 
 /// An attribute of the element (`None` when absent or when the element is missing).
@@ -166,21 +65,6 @@ async fn wait_attr(c: &Client, css: &str, name: &str, want: &str) {
         "{css} never had {name}={want:?}; it has {:?}",
         attr(c, css, name).await
     );
-}
-
-async fn fill(c: &Client, id: &str, value: &str) {
-    let el = c.find(Locator::Id(id)).await.unwrap();
-    el.clear().await.unwrap();
-    el.send_keys(value).await.unwrap();
-}
-
-async fn click(c: &Client, id: &str) {
-    c.find(Locator::Id(id))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
 }
 
 /// Signs in through the sign-in page at `base` (cookies belong to that host and port).
@@ -312,7 +196,7 @@ async fn the_checkpoint_flow_in_chinese() {
     let Some(driver) = driver().await else { return };
     let (clock, ticking) = wall_clock();
     let app = TestApp::with_clock(clock).await;
-    let c = browser(&driver).await;
+    let c = browser(&driver, 1024, 1100).await;
 
     sign_in(&c, &app.base, &app, "volunteer").await;
     c.goto(&app.url("/door/JD/MAIN")).await.unwrap();
@@ -416,7 +300,7 @@ async fn the_buffer_flow_ends_in_suspected() {
     assert_eq!(first["decision"], "buffer");
     let id = first["id"].as_str().unwrap().to_owned();
 
-    let c = browser(&driver).await;
+    let c = browser(&driver, 1024, 1100).await;
     sign_in(&c, &app.base, &app, "volunteer").await;
     c.goto(&app.url("/buffer?site=JD")).await.unwrap();
     let row = format!("#buffer-table a[href=\"/buffer/{id}\"]");
@@ -609,7 +493,7 @@ async fn the_offline_queue_loses_nothing_and_doubles_nothing() {
     let target: SocketAddr = app.base.trim_start_matches("http://").parse().unwrap();
     let proxy = Proxy::start(target).await;
     let base = proxy.base();
-    let c = browser(&driver).await;
+    let c = browser(&driver, 1024, 1100).await;
 
     sign_in(&c, &base, &app, "volunteer").await;
     c.goto(&format!("{base}/door/JD/MAIN")).await.unwrap();
