@@ -58,6 +58,7 @@ pub const ROUTES: &[(&str, &str, Permission)] = &[
     ("POST", "/admin/users", P::UsersManage),
     ("POST", "/admin/users/{id}/password", P::UsersManage),
     ("POST", "/admin/users/{id}/unlock", P::UsersManage),
+    ("POST", "/admin/users/{id}/person", P::UsersManage),
     ("GET", "/api/v1/users", P::UsersManage),
     ("POST", "/api/v1/users", P::UsersManage),
     ("GET", "/audit", P::AuditRead),

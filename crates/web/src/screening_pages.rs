@@ -117,6 +117,8 @@ struct DoorPage {
     threshold: String,
     threshold_tenths: u16,
     inside: u32,
+    /// The site's staff for staff checks at the door, `(id, masked name · unit · job)`.
+    staff: Vec<(Uuid, String)>,
 }
 
 async fn door_page(
@@ -132,11 +134,20 @@ async fn door_page(
         let inside = store::occupancy(&state.store, door.site.id, state.clock.now())
             .await?
             .inside;
-        Ok::<_, ApiError>((door, inside))
+        let staff = org::people(&state.store, &state.vault, door.site.id)
+            .await?
+            .into_iter()
+            .filter(|p| p.kind == fangkong_domain::org::PersonKind::Staff)
+            .map(|p| {
+                let unit = p.unit.unwrap_or_default();
+                (p.id, format!("{} · {unit} · {}", p.name, p.job))
+            })
+            .collect();
+        Ok::<_, ApiError>((door, inside, staff))
     }
     .await;
     match result {
-        Ok((door, inside)) => {
+        Ok((door, inside, staff)) => {
             let threshold_tenths = api::threshold(&door.site);
             render(&DoorPage {
                 shell: Shell::of(locale, "/door", &who),
@@ -144,6 +155,7 @@ async fn door_page(
                 threshold_tenths,
                 inside,
                 door,
+                staff,
             })
         }
         Err(e) => fail(locale, &e),

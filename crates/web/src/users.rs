@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users", get(users_page).post(create_form))
         .route("/admin/users/{id}/password", post(reset_form))
         .route("/admin/users/{id}/unlock", post(unlock_form))
+        .route("/admin/users/{id}/person", post(link_form))
 }
 
 pub fn api() -> OpenApiRouter<AppState> {
@@ -223,6 +224,10 @@ struct UserLine {
     role: &'static str,
     site: String,
     must_change: bool,
+    /// The staff member the account belongs to (for its own staff checks).
+    person: Option<Uuid>,
+    /// The staff of the account's site, `(id, masked name · unit · job)`.
+    staff: Vec<(Uuid, String)>,
 }
 
 #[derive(Template)]
@@ -252,18 +257,35 @@ async fn users_view(
     notice: &'static str,
 ) -> Result<UsersPage, ApiError> {
     let scope = who.scope(&state.store).await?;
-    let users = accounts::list_users(&state.store)
-        .await?
-        .into_iter()
-        .filter(|a| scope.covers(a.site_id))
-        .map(|a| UserLine {
+    let mut staff_of: std::collections::HashMap<Uuid, Vec<(Uuid, String)>> =
+        std::collections::HashMap::new();
+    let mut users = Vec::new();
+    for a in accounts::list_users(&state.store).await? {
+        if !scope.covers(a.site_id) || a.role == Role::Device {
+            continue;
+        }
+        if !staff_of.contains_key(&a.site_id) {
+            let staff = org::people(&state.store, &state.vault, a.site_id)
+                .await?
+                .into_iter()
+                .filter(|p| p.kind == fangkong_domain::org::PersonKind::Staff)
+                .map(|p| {
+                    let unit = p.unit.unwrap_or_default();
+                    (p.id, format!("{} · {unit} · {}", p.name, p.job))
+                })
+                .collect();
+            staff_of.insert(a.site_id, staff);
+        }
+        users.push(UserLine {
             id: a.id,
             role: locale.t(&format!("role.{}", a.role.as_str())),
             username: a.username,
             site: a.site_code,
             must_change: a.must_change,
-        })
-        .collect();
+            person: a.person_id,
+            staff: staff_of.get(&a.site_id).cloned().unwrap_or_default(),
+        });
+    }
     let sites = org::list_sites(&state.store)
         .await?
         .into_iter()
@@ -300,6 +322,7 @@ async fn users_page(
         "created" => "user.created",
         "reset" => "user.reset_done",
         "unlocked" => "user.unlocked",
+        "linked" => "user.linked",
         _ => "",
     };
     show(
@@ -483,6 +506,62 @@ async fn unlock_form(
     .await;
     match result {
         Ok(()) => Redirect::to("/admin/users?done=unlocked").into_response(),
+        Err(e) => error_page(locale, e.status),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LinkForm {
+    /// A staff member of the account's site; empty unlinks.
+    person: String,
+}
+
+/// Links an account to the staff member it belongs to, so its own staff checks count for
+/// them (audited).
+async fn link_form(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    Path(id): Path<Uuid>,
+    axum::Form(f): axum::Form<LinkForm>,
+) -> Response {
+    let result = async {
+        let account = target(&state, &who, id).await?;
+        let person = match f.person.trim() {
+            "" => None,
+            p => {
+                let p = Uuid::parse_str(p).map_err(|_| ApiError::not_found())?;
+                let found = org::find_person(&state.store, &state.vault, p)
+                    .await?
+                    .filter(|x| x.site_id == account.site_id)
+                    .ok_or_else(ApiError::not_found)?;
+                Some(found.id)
+            }
+        };
+        let now = state.clock.now();
+        let mut tx = state.store.begin().await?;
+        accounts::link_person(&mut tx, account.id, person).await?;
+        audit::append(
+            &mut tx,
+            now,
+            &Record {
+                actor: who.actor(),
+                addr: &who.addr,
+                action: "user.link_person",
+                target: format!("user:{}", account.username),
+                site: &account.site_code,
+                outcome: Outcome::Ok,
+                detail: serde_json::json!({"person": person}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/admin/users?done=linked").into_response(),
         Err(e) => error_page(locale, e.status),
     }
 }

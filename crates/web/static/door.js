@@ -129,7 +129,11 @@
     err.textContent = "";
     var body = { site: d.site, checkpoint: d.checkpoint, subject_kind: kind(), temperature_c: t, mask: mask, at: new Date().toISOString() };
     var p = phase();
-    if (p && kind().indexOf("staff") >= 0) { body.phase = p; }
+    if (kind().indexOf("staff") >= 0) {
+      if (p) { body.phase = p; }
+      var who = $("person").value;
+      if (who) { body.person = who; }
+    }
     var reg = $("registration").value.trim();
     if (reg) { body.registration = reg; }
     var decision = decide(t, mask);
@@ -140,6 +144,9 @@
     showDecision(decision, true);
     if (decision === "admit") { showInside(inside + 1); }
     typed = ""; showTemp(); $("registration").value = "";
+    // A staff check names one person: the next reading starts unnamed.
+    $("person").value = "";
+    document.querySelector("input[name=phase][value='']").checked = true;
   }
 
   document.querySelectorAll(".keypad button").forEach(function (b) {

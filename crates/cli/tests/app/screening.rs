@@ -511,6 +511,55 @@ async fn staff_checks_and_who_is_missing_them() {
             .status(),
         422
     );
+    // An administrator links the support account to another staff member; its own
+    // check then needs no person id.
+    let users = json(app.get("/api/v1/users").await, 200).await;
+    let support = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "support")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["person"] != clerk.as_str())
+        .unwrap()["person"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let linked = app
+        .client
+        .post(app.url(&format!("/admin/users/{support}/person")))
+        .form(&[("person", other.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(linked.status(), 303);
+    let support_token = app.token_for("support").await;
+    let own = json!({"site": "JD", "subject_kind": "bureau_staff", "temperature_c": 36.2, "mask": true, "phase": "pre_shift"});
+    let rec = json(
+        app.post_as("/api/v1/screenings", &own, Some(&support_token))
+            .await,
+        201,
+    )
+    .await;
+    let stored = json(
+        app.get(&format!(
+            "/api/v1/screenings/{}",
+            rec["id"].as_str().unwrap()
+        ))
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(stored["person"], other.as_str());
+    let log = json(app.get("/api/v1/audit?action=user.link_person").await, 200).await;
+    assert_eq!(log.as_array().unwrap().len(), 1);
     app.stop().await;
 }
 
