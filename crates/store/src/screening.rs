@@ -73,14 +73,18 @@ const ENTER: &str = "INSERT INTO occupancy (site_id, day, inside, peak, peak_at,
                  ELSE occupancy.peak END, \
      peak_at = CASE WHEN occupancy.day <> $2 OR occupancy.inside + 1 > occupancy.peak THEN $3 \
                     ELSE occupancy.peak_at END, \
-     day = $2, updated_at = $3";
+     day = $2, updated_at = $3 \
+     WHERE occupancy.day <= $2";
 
 const LEAVE: &str = "INSERT INTO occupancy (site_id, day, inside, peak, peak_at, updated_at) \
      VALUES ($1, $2, 0, 0, $3, $3) ON CONFLICT (site_id) DO UPDATE SET \
      inside = CASE WHEN occupancy.day = $2 AND occupancy.inside > 0 THEN occupancy.inside - 1 ELSE 0 END, \
      peak = CASE WHEN occupancy.day = $2 THEN occupancy.peak ELSE 0 END, \
-     day = $2, updated_at = $3";
+     day = $2, updated_at = $3 \
+     WHERE occupancy.day <= $2";
 
+/// One passage in or out on `day`. A passage of an earlier day (a reading sent late after a
+/// network drop that spanned midnight) leaves a newer day's count alone.
 fn passage(site: Uuid, day: &str, at: OffsetDateTime, direction: Direction) -> Op {
     let sql = match direction {
         Direction::In => ENTER,

@@ -2035,11 +2035,23 @@ async fn screening_records(store: &Store) {
     assert_eq!(sealed.len(), 1);
     let blob: Vec<u8> = sealed[0].get(0).unwrap();
     assert!(!String::from_utf8_lossy(&blob).contains("case_contact"));
+    // A reading sent late from yesterday leaves today's count alone.
+    let today = sc::occupancy(store, site, NOW).await.unwrap();
+    let late = reading(
+        &ids,
+        site,
+        cp,
+        NOW - Duration::days(1),
+        366,
+        Decision::Admit,
+    );
+    store.write(sc::screening_ops(&late)).await.unwrap();
+    assert_eq!(sc::occupancy(store, site, NOW).await.unwrap(), today);
     // Retention: the suspected person's record stays, the others go; counts stay.
     let mut tx = store.begin().await.unwrap();
     let purged = sc::purge(&mut tx, NOW + Duration::days(29)).await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(purged, 3);
+    assert_eq!(purged, 4);
     let left = sc::list(
         store,
         &sc::Filter {
