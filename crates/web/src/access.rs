@@ -106,6 +106,7 @@ pub const ROUTES: &[(&str, &str, Permission)] = &[
     ("POST", "/buffer/{id}", P::BufferCheck),
     ("GET", "/occupancy", P::OccupancyRead),
     ("GET", "/panels/occupancy", P::OccupancyRead),
+    ("POST", "/occupancy/{site}", P::ScreeningRecords),
     ("GET", "/staff-checks", P::StaffCheckSelf),
     ("POST", "/staff-checks", P::StaffCheckSelf),
     ("GET", "/staff-checks/missing", P::StaffChecksRead),

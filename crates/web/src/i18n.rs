@@ -1143,6 +1143,13 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("occupancy.load", "占用", "Load"),
     ("occupancy.peak", "今日峰值", "Today's peak"),
     ("occupancy.full", "已满", "Full"),
+    ("occupancy.correct", "更正人数", "Correct the count"),
+    ("occupancy.set", "更正", "Set"),
+    (
+        "occupancy.inside.invalid",
+        "人数应为 0 到容量两倍之间的整数",
+        "The count is a whole number from 0 to twice the capacity",
+    ),
     ("staff.title", "上下班体温检测", "Shift temperature checks"),
     (
         "staff.intro",

@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/buffer/{id}", get(recheck_page).post(recheck_form))
         .route("/occupancy", get(occupancy_page))
         .route("/panels/occupancy", get(occupancy_panel))
+        .route("/occupancy/{site}", post(set_occupancy_form))
         .route("/staff-checks", get(staff_self_page).post(staff_self_form))
         .route("/staff-checks/missing", get(staff_missing_page))
         .route("/panels/staff-missing", get(staff_missing_panel))
@@ -564,6 +565,9 @@ struct OccupancyPanel {
     locale: Locale,
     halls: Vec<HallLine>,
     total_inside: u32,
+    /// Whether the count may be corrected (after missed exits), and the form's token.
+    can_correct: bool,
+    csrf: String,
 }
 
 impl OccupancyPanel {
@@ -599,6 +603,8 @@ async fn occupancy_data(
         locale,
         total_inside: halls.iter().map(|h| h.inside).sum(),
         halls,
+        can_correct: who.can(Permission::ScreeningRecords),
+        csrf: who.csrf.clone(),
     })
 }
 
@@ -620,6 +626,60 @@ async fn occupancy_panel(
     match occupancy_data(&state, &who, locale).await {
         Ok(panel) => render(&panel),
         Err(e) => (e.status, "").into_response(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct CorrectionForm {
+    inside: String,
+}
+
+/// Corrects the count inside a hall (exits were missed), audited.
+async fn set_occupancy_form(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    Path(site): Path<String>,
+    Form(f): Form<CorrectionForm>,
+) -> Response {
+    let result = async {
+        let site = who.site_in_scope(&state.store, &site).await?;
+        let inside = f
+            .inside
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n <= site.capacity.saturating_mul(2))
+            .ok_or_else(|| {
+                ApiError::invalid(vec![FieldError::new("inside", "occupancy.inside.invalid")])
+            })?;
+        let now = state.clock.now();
+        let before = store::occupancy(&state.store, site.id, now).await?.inside;
+        let mut tx = state.store.begin().await?;
+        store::set_occupancy(&mut tx, site.id, inside, now).await?;
+        audit::append(
+            &mut tx,
+            now,
+            &Record {
+                actor: who.actor(),
+                addr: &who.addr,
+                action: "occupancy.set",
+                target: format!("site:{}", site.code),
+                site: &site.code,
+                outcome: AuditOutcome::Ok,
+                detail: serde_json::json!({"from": before, "to": inside}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        state.live.touch(crate::live::Topic::Occupancy);
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/occupancy").into_response(),
+        Err(e) => fail(locale, &e),
     }
 }
 

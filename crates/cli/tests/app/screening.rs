@@ -429,6 +429,42 @@ async fn occupancy_follows_entries_and_exits_and_never_goes_below_zero() {
     )
     .await;
     assert_eq!(codes, ["door.direction.invalid"]);
+    // After missed exits the support group corrects the count (audited); volunteers may not.
+    for _ in 0..2 {
+        screen(&app, &reading(json!(36.5), true)).await;
+    }
+    let support = app.token_for("support").await;
+    let set = app
+        .anon
+        .post(app.url("/occupancy/JD"))
+        .bearer_auth(&support)
+        .form(&[("inside", "0")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 303);
+    assert_eq!(occupancy(&app, "JD").await.0, 0);
+    let bad = app
+        .anon
+        .post(app.url("/occupancy/JD"))
+        .bearer_auth(&support)
+        .form(&[("inside", "-1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    let volunteer = app.token_for("volunteer").await;
+    let refused = app
+        .anon
+        .post(app.url("/occupancy/JD"))
+        .bearer_auth(&volunteer)
+        .form(&[("inside", "5")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let log = json(app.get("/api/v1/audit?action=occupancy.set").await, 200).await;
+    assert_eq!(log[0]["detail"]["from"], 2);
     // The leaders' panel shows every hall of the subtree.
     let leader = app.token_for("leader").await;
     let panel = app.get_as("/panels/occupancy", Some(&leader)).await;
