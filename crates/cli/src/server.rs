@@ -192,6 +192,7 @@ pub async fn start(
         setup,
         screening: settings.screening,
         cache: fangkong_web::cache::Cache::default(),
+        registrations: fangkong_web::screening::registration_limiter(),
     });
     fangkong_web::cache::follow(store.clone(), state.cache.clone(), stopping.clone());
     spawn_housekeeping(state.clone(), settings.auth, stopping.clone());

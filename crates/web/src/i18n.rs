@@ -1242,6 +1242,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("register.title", "入场登记", "Entry registration"),
     (
+        "problem.registration.rate_limited",
+        "登记过于频繁，请稍后再试",
+        "Too many registrations from here: try again in a minute",
+    ),
+    (
         "register.privacy",
         "个人信息告知",
         "About your personal information",

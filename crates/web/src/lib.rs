@@ -61,6 +61,8 @@ pub struct Shared {
     pub screening: screening::Settings,
     /// Token, site and subtree lookups, emptied on every change.
     pub cache: cache::Cache,
+    /// Self-registrations per client address.
+    pub registrations: screening::RegistrationLimiter,
 }
 
 /// The handlers' state: one shared allocation, so the per-request clones axum makes

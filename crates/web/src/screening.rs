@@ -1063,12 +1063,34 @@ pub async fn public_door(
     Ok(Door { site, checkpoint })
 }
 
-/// Stores a self-registration; the page and the API share this.
+/// Self-registrations one client address may make per minute (a hall's Wi-Fi puts many
+/// phones behind one address, so the limit is generous; it stops scripts from using up a
+/// day's numbers).
+pub const REGISTRATIONS_PER_MINUTE: u32 = 30;
+
+/// The per-address limit on self-registrations (kept per process).
+pub type RegistrationLimiter = governor::DefaultKeyedRateLimiter<String>;
+
+pub fn registration_limiter() -> RegistrationLimiter {
+    let per_minute =
+        std::num::NonZeroU32::new(REGISTRATIONS_PER_MINUTE).unwrap_or(std::num::NonZeroU32::MIN);
+    governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute))
+}
+
+/// Stores a self-registration; the page and the API share this. `addr` is the client's
+/// address, for the rate limit.
 pub async fn register(
     state: &AppState,
+    addr: &str,
     body: &RegistrationBody,
 ) -> Result<RegistrationAnswer, ApiError> {
     use fangkong_domain::privacy::{PersonName, Phone};
+    if state.registrations.check_key(&addr.to_owned()).is_err() {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "registration.rate_limited",
+        ));
+    }
     let door = public_door(state, &body.site, body.checkpoint.as_deref()).await?;
     let mut errors = Vec::new();
     let name = match body
@@ -1122,11 +1144,12 @@ pub async fn register(
     responses((status = 201, body = RegistrationAnswer), (status = 422, description = "Invalid name or phone")))]
 async fn post_registration(
     State(state): State<AppState>,
+    who: Principal,
     body: JsonBody<RegistrationBody>,
 ) -> Result<(StatusCode, Json<RegistrationAnswer>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(register(&state, &body.value).await?),
+        Json(register(&state, &who.addr, &body.value).await?),
     ))
 }
 

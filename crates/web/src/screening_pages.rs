@@ -1346,6 +1346,7 @@ struct RegisterForm {
 async fn register_form(
     State(state): State<AppState>,
     locale: Locale,
+    who: Principal,
     headers: HeaderMap,
     Path((site, checkpoint)): Path<(String, String)>,
     Form(f): Form<RegisterForm>,
@@ -1356,7 +1357,7 @@ async fn register_form(
         name: Some(f.name),
         phone: Some(f.phone),
     };
-    let (number, errors, status) = match api::register(&state, &body).await {
+    let (number, errors, status) = match api::register(&state, &who.addr, &body).await {
         Ok(a) => (Some(a.number), FormErrors::none(), StatusCode::CREATED),
         Err(e) if !e.fields.is_empty() => (
             None,

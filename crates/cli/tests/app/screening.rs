@@ -644,6 +644,20 @@ async fn a_citizen_registers_and_the_volunteer_only_measures() {
     .await;
     assert_eq!(stored["registered_name"], "张**");
     assert_eq!(stored["registered_phone"], "138****8000");
+    // A script cannot use up the day's numbers: one address is limited per minute.
+    let mut limited = None;
+    for n in 0..40 {
+        let res = app
+            .post_as("/api/v1/registrations", &json!({"site": "JD"}), None)
+            .await;
+        if res.status() == 429 {
+            limited = Some((n, json(res, 429).await));
+            break;
+        }
+    }
+    let (n, body) = limited.expect("the rate limit holds");
+    assert!(n <= 30, "limited after {n}");
+    assert_eq!(body["code"], "registration.rate_limited");
     // Nothing personal is stored in the clear.
     let db = std::fs::read(app.data_dir.join("fangkong.db")).unwrap();
     let wal = std::fs::read(app.data_dir.join("fangkong.db-wal")).unwrap_or_default();
