@@ -264,7 +264,7 @@ async fn users_view(
         if !scope.covers(a.site_id) || a.role == Role::Device {
             continue;
         }
-        if !staff_of.contains_key(&a.site_id) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = staff_of.entry(a.site_id) {
             let staff = org::people(&state.store, &state.vault, a.site_id)
                 .await?
                 .into_iter()
@@ -274,7 +274,7 @@ async fn users_view(
                     (p.id, format!("{} · {unit} · {}", p.name, p.job))
                 })
                 .collect();
-            staff_of.insert(a.site_id, staff);
+            slot.insert(staff);
         }
         users.push(UserLine {
             id: a.id,
