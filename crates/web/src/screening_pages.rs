@@ -1237,13 +1237,25 @@ async fn devices_page(State(state): State<AppState>, locale: Locale, who: Princi
     }
 }
 
+/// The device form as posted (with its CSRF field).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DeviceForm {
+    site: String,
+    name: String,
+}
+
 async fn device_form(
     State(state): State<AppState>,
     locale: Locale,
     who: Principal,
-    Form(f): Form<DeviceBody>,
+    Form(f): Form<DeviceForm>,
 ) -> Response {
-    let (created, errors, status) = match api::add_device(&state, &who, &f).await {
+    let body = DeviceBody {
+        site: f.site,
+        name: f.name,
+    };
+    let (created, errors, status) = match api::add_device(&state, &who, &body).await {
         Ok(d) => (Some(d), FormErrors::none(), StatusCode::CREATED),
         Err(e) if !e.fields.is_empty() => (
             None,

@@ -156,6 +156,8 @@
       else if (k === ".") { if (typed.indexOf(".") < 0 && typed.length > 0) { typed += "."; } }
       else if (typed.replace(".", "").length < 3) { typed += k; }
       $("temp-error").textContent = "";
+      // The next person: the last decision makes way.
+      $("decision").hidden = true;
       showTemp();
     });
   });
