@@ -691,59 +691,67 @@ async fn registration_fields(
     vault: &Vault,
     id: Uuid,
 ) -> Result<(Option<String>, Option<String>)> {
-    let Some(r) = tx
+    match tx
         .query_opt(
             "SELECT name_enc, phone_enc FROM registrations WHERE id = $1",
             &params![id],
         )
         .await?
-    else {
-        return Ok((None, None));
-    };
-    let open = |field: &str, v: Option<Vec<u8>>| -> Result<Option<String>> {
-        v.map(|b| vault.open(field, id, &b)).transpose()
-    };
-    Ok((
-        open("registration.name", r.get(0)?)?,
-        open("registration.phone", r.get(1)?)?,
-    ))
+    {
+        Some(r) => open_registration(vault, id, &r, 0),
+        None => Ok((None, None)),
+    }
 }
 
-/// The masked name and phone of registrations, for the records list.
+/// The masked name and phone of registrations, for the records list and exports (one
+/// query per 500 registrations).
 pub async fn registration_masks(
     store: &Store,
     vault: &Vault,
     ids: &[Uuid],
 ) -> Result<std::collections::HashMap<Uuid, (String, String)>> {
     use fangkong_domain::privacy::{mask_name, mask_phone};
+    let mut wanted = ids.to_vec();
+    wanted.sort_unstable();
+    wanted.dedup();
     let mut out = std::collections::HashMap::new();
-    for id in ids {
-        if out.contains_key(id) {
-            continue;
-        }
-        if let Some(r) = store
-            .query_opt(
-                "SELECT name_enc, phone_enc FROM registrations WHERE id = $1",
-                &params![*id],
-            )
-            .await?
-        {
-            let name = r
-                .get::<Option<Vec<u8>>>(0)?
-                .map(|b| vault.open("registration.name", *id, &b))
-                .transpose()?
-                .map(|n| mask_name(&n))
-                .unwrap_or_default();
-            let phone = r
-                .get::<Option<Vec<u8>>>(1)?
-                .map(|b| vault.open("registration.phone", *id, &b))
-                .transpose()?
-                .map(|p| mask_phone(&p))
-                .unwrap_or_default();
-            out.insert(*id, (name, phone));
+    for chunk in wanted.chunks(500) {
+        let list = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT id, name_enc, phone_enc FROM registrations WHERE id IN ({list})");
+        let values: Vec<crate::Value> = chunk.iter().map(|id| (*id).into()).collect();
+        for r in store.query(&sql, &values).await? {
+            let id: Uuid = r.get(0)?;
+            let (name, phone) = open_registration(vault, id, &r, 1)?;
+            out.insert(
+                id,
+                (
+                    name.map(|n| mask_name(&n)).unwrap_or_default(),
+                    phone.map(|p| mask_phone(&p)).unwrap_or_default(),
+                ),
+            );
         }
     }
     Ok(out)
+}
+
+/// The name and phone of a registration row, opened: the columns `name_enc` and
+/// `phone_enc` at `first` and `first + 1`.
+fn open_registration(
+    vault: &Vault,
+    id: Uuid,
+    r: &Row,
+    first: usize,
+) -> Result<(Option<String>, Option<String>)> {
+    let open = |field: &str, v: Option<Vec<u8>>| -> Result<Option<String>> {
+        v.map(|b| vault.open(field, id, &b)).transpose()
+    };
+    Ok((
+        open("registration.name", r.get(first)?)?,
+        open("registration.phone", r.get(first + 1)?)?,
+    ))
 }
 
 /// The staff checks recorded on a day at a site: `(person, phase)`.
