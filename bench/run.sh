@@ -41,7 +41,8 @@ measure() { # name base-url [extra serve args...]
   echo "group-commit writer (POST /api/v1/sync/events, 1 row each, $conns connections, ${secs}s):"
   wrk -t2 -c"$conns" -d"${secs}s" --latency -s bench/sync.lua "$base" | grep -E "Requests/sec|99%|Non-2xx|errors"
   echo "door reading (POST /api/v1/screenings, bearer token, Idempotency-Key, $conns connections, ${secs}s):"
-  wrk -t2 -c"$conns" -d"${secs}s" --latency -s bench/screening.lua "$base" | grep -E "Requests/sec|99%|Non-2xx|errors"
+  wrk -t2 -c"$conns" -d"${secs}s" --latency -s bench/screening.lua "$base" | tee "$work/door.out" | grep -E "Requests/sec|99%|Non-2xx|errors"
+  awk -v bare="$bare" '/Requests\/sec/ { printf "door readings / bare hello world: %.2f\n", $2 / bare }' "$work/door.out"
   echo "authenticated read (GET /api/v1/sites with a bearer token, $conns connections, ${secs}s):"
   wrk -t2 -c"$conns" -d"${secs}s" --latency -H "Authorization: Bearer $TOKEN" "$base/api/v1/sites" | grep -E "Requests/sec|99%|Non-2xx"
   echo "sign-in (POST /api/v1/auth/token, argon2id, 4 connections, ${secs}s):"
@@ -61,7 +62,8 @@ p=$(port)
 hello_pid=$!
 sleep 0.5
 echo "### bare axum hello world (GET /, $conns connections, ${secs}s)"
-wrk -t2 -c"$conns" -d"${secs}s" --latency "http://127.0.0.1:$p/" | grep -E "Requests/sec|99%"
+wrk -t2 -c"$conns" -d"${secs}s" --latency "http://127.0.0.1:$p/" | tee "$work/hello.out" | grep -E "Requests/sec|99%"
+bare=$(awk '/Requests\/sec/ { print $2 }' "$work/hello.out")
 kill "$hello_pid"; wait "$hello_pid" 2>/dev/null || true
 echo
 
