@@ -244,12 +244,6 @@ struct BufferPanel {
     can_check: bool,
 }
 
-impl BufferPanel {
-    fn t(&self, key: &str) -> &'static str {
-        self.locale.t(key)
-    }
-}
-
 async fn buffer_data(
     state: &AppState,
     who: &Principal,
@@ -570,12 +564,6 @@ struct OccupancyPanel {
     csrf: String,
 }
 
-impl OccupancyPanel {
-    fn t(&self, key: &str) -> &'static str {
-        self.locale.t(key)
-    }
-}
-
 async fn occupancy_data(
     state: &AppState,
     who: &Principal,
@@ -842,12 +830,6 @@ struct StaffMissingPanel {
     /// Per unit: its name and its staff.
     units: Vec<(String, Vec<StaffCheckDto>)>,
     missing: usize,
-}
-
-impl StaffMissingPanel {
-    fn t(&self, key: &str) -> &'static str {
-        self.locale.t(key)
-    }
 }
 
 async fn staff_missing_data(
