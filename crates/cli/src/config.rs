@@ -93,6 +93,21 @@ pub struct Options {
         value_name = "DAYS"
     )]
     pub retention_days: Option<u16>,
+    /// Minutes the leadership group has to acknowledge an alert before it escalates to
+    /// the group leader, then the whole group, then the upward report [default: 15].
+    #[arg(long, env = "FANGKONG_ACK_MINUTES", global = true, value_name = "MIN")]
+    pub ack_minutes: Option<u16>,
+    /// Minutes a visit is taken to last, for exposure lists [default: 60].
+    #[arg(
+        long,
+        env = "FANGKONG_EXPOSURE_MINUTES",
+        global = true,
+        value_name = "MIN"
+    )]
+    pub exposure_minutes: Option<u16>,
+    /// Floor on the standard deviation of the EARS baseline (fever-rate alerts) [default: 0.5].
+    #[arg(long, env = "FANGKONG_EARS_SD_FLOOR", global = true, value_name = "SD")]
+    pub ears_sd_floor: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -110,6 +125,9 @@ struct FileConfig {
     recheck_minutes: Option<u16>,
     max_rechecks: Option<u8>,
     retention_days: Option<u16>,
+    ack_minutes: Option<u16>,
+    exposure_minutes: Option<u16>,
+    ears_sd_floor: Option<f64>,
 }
 
 /// Where the personal-data key comes from.
@@ -135,7 +153,7 @@ impl Database {
 }
 
 /// The settled configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub addr: SocketAddr,
     pub database: Database,
@@ -143,6 +161,7 @@ pub struct Settings {
     pub key: KeySource,
     pub auth: fangkong_web::access::AuthSettings,
     pub screening: fangkong_web::screening::Settings,
+    pub cases: fangkong_web::cases::Settings,
     /// The MQTT broker devices publish to, when any.
     pub mqtt: Option<fangkong_web::mqtt::Broker>,
 }
@@ -161,6 +180,7 @@ impl Settings {
             key: KeySource::File(dir.join(KEY_FILE)),
             auth: fangkong_web::access::AuthSettings::default(),
             screening: fangkong_web::screening::Settings::default(),
+            cases: fangkong_web::cases::Settings::default(),
             mqtt: None,
         }
     }
@@ -276,6 +296,29 @@ impl Settings {
             }
             screening.retention_days = d;
         }
+        let mut cases = fangkong_web::cases::Settings::default();
+        if let Some(m) = opts.ack_minutes.or(file.ack_minutes) {
+            if !(1..=240).contains(&m) {
+                return Err("the acknowledgement deadline must be 1 to 240 minutes".into());
+            }
+            cases.ack_deadline = time::Duration::minutes(i64::from(m));
+        }
+        if let Some(m) = opts.exposure_minutes.or(file.exposure_minutes) {
+            if !(5..=480).contains(&m) {
+                return Err("the exposure window must be 5 to 480 minutes".into());
+            }
+            cases.exposure_window = time::Duration::minutes(i64::from(m));
+        }
+        if let Some(f) = opts.ears_sd_floor.or(file.ears_sd_floor) {
+            cases.ears = fangkong_domain::cases::ears::EarsParams {
+                sd_floor: f,
+                ..cases.ears
+            }
+            .validate()
+            .ok()
+            .filter(|p| p.sd_floor <= 10.0)
+            .ok_or("the EARS standard-deviation floor must be above 0 and at most 10")?;
+        }
         let mqtt = match opts
             .mqtt_url
             .clone()
@@ -292,6 +335,7 @@ impl Settings {
             key,
             auth,
             screening,
+            cases,
             mqtt,
         })
     }

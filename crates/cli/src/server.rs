@@ -107,6 +107,8 @@ pub async fn open_store_shared(settings: &Settings) -> Result<Opened, String> {
 /// A server that is running.
 pub struct Running {
     pub addr: SocketAddr,
+    /// The application's state (tests run the alert worker's pass with it).
+    pub state: AppState,
     pub store: Store,
     /// The demo accounts created at this start (empty unless the demo was loaded now).
     pub demo_accounts: Vec<DemoAccount>,
@@ -191,14 +193,18 @@ pub async fn start(
         auth: settings.auth,
         setup,
         screening: settings.screening,
+        cases: settings.cases,
+        robots: Arc::default(),
         cache: fangkong_web::cache::Cache::default(),
         registrations: fangkong_web::screening::registration_limiter(),
     });
     fangkong_web::cache::follow(store.clone(), state.cache.clone(), stopping.clone());
     spawn_housekeeping(state.clone(), settings.auth, stopping.clone());
+    fangkong_web::cases_alerts::start(state.clone(), stopping.clone());
     if let Some(broker) = &settings.mqtt {
         fangkong_web::mqtt::start(state.clone(), broker.clone(), stopping.clone());
     }
+    let state_handle = state.clone();
     let app = fangkong_web::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let mut until = stopping;
     let task = tokio::spawn(async move {
@@ -210,6 +216,7 @@ pub async fn start(
     });
     Ok(Running {
         addr,
+        state: state_handle,
         store,
         demo_accounts,
         setup_code,

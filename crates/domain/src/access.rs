@@ -123,10 +123,24 @@ pub enum Permission {
     DevicesManage,
     /// Run the retention purge of door records now (it also runs hourly).
     RecordsPurge,
+    /// See the suspected-case ledger (personal fields masked) and its exposure lists.
+    CasesRead,
+    /// Open a case record by hand and record its actions and outcome.
+    CasesWrite,
+    /// Export the ledger and exposure lists with personal fields in full (audited).
+    CasesExport,
+    /// See open alerts (the banner) and the fever-rate dashboard.
+    AlertsRead,
+    /// Acknowledge an alert for the leadership group.
+    AlertsAcknowledge,
+    /// Record a report to the district command office.
+    UpwardReport,
+    /// Configure a site's group-robot webhooks and read their delivery log.
+    WebhooksManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 20] = [
+    pub const ALL: [Permission; 27] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::OrgRead,
@@ -147,6 +161,13 @@ impl Permission {
         Permission::StaffChecksRead,
         Permission::DevicesManage,
         Permission::RecordsPurge,
+        Permission::CasesRead,
+        Permission::CasesWrite,
+        Permission::CasesExport,
+        Permission::AlertsRead,
+        Permission::AlertsAcknowledge,
+        Permission::UpwardReport,
+        Permission::WebhooksManage,
     ];
 }
 
@@ -214,6 +235,19 @@ pub const GRANTS: &[(Permission, &[Role])] = &[
     ),
     (P::DevicesManage, &[R::Admin]),
     (P::RecordsPurge, &[R::Admin]),
+    // 二(四): the leadership group receives the report at once and reports upward; the
+    // support group (综合保障组) runs the door and keeps the ledger with it; the district
+    // command office reads what is reported to it.
+    (P::CasesRead, &[R::Admin, R::Leader, R::Support, R::Upper]),
+    (
+        P::CasesWrite,
+        &[R::Admin, R::Leader, R::Support, R::UnitAdmin],
+    ),
+    (P::CasesExport, &[R::Admin, R::Leader]),
+    (P::AlertsRead, &[R::Admin, R::Leader, R::Support, R::Upper]),
+    (P::AlertsAcknowledge, &[R::Admin, R::Leader]),
+    (P::UpwardReport, &[R::Admin, R::Leader]),
+    (P::WebhooksManage, &[R::Admin]),
 ];
 
 impl Role {
@@ -314,6 +348,19 @@ mod tests {
         assert!(Role::UnitAdmin.can(P::StaffChecksRead));
         assert!(!Role::Window.can(P::StaffChecksRead));
         assert!(Role::Window.can(P::StaffCheckSelf));
+    }
+
+    #[test]
+    fn leaders_acknowledge_and_report_upward_the_district_only_reads() {
+        for p in [P::AlertsAcknowledge, P::UpwardReport, P::CasesExport] {
+            assert!(Role::Leader.can(p), "{p:?}");
+            assert!(!Role::Upper.can(p), "{p:?}");
+            assert!(!Role::Volunteer.can(p), "{p:?}");
+        }
+        assert!(Role::Upper.can(P::CasesRead) && Role::Upper.can(P::AlertsRead));
+        assert!(!Role::Upper.can(P::CasesWrite));
+        assert!(Role::UnitAdmin.can(P::CasesWrite) && !Role::UnitAdmin.can(P::CasesRead));
+        assert!(!Role::Leader.can(P::WebhooksManage));
     }
 
     #[test]

@@ -114,6 +114,7 @@ macro_rules! named_enum {
         }
     };
 }
+pub(crate) use named_enum;
 
 named_enum! {
     /// Who is being screened.
@@ -273,8 +274,14 @@ impl Answers {
 
     /// Checks places and dates: each trip names a place, ends no later than `today`,
     /// starts no earlier than 14 days before it, and does not end before it starts.
-    pub fn validate(mut self, today: Date) -> Result<Answers, FieldError> {
-        let earliest = today - Duration::days(TRAVEL_DAYS);
+    pub fn validate(self, today: Date) -> Result<Answers, FieldError> {
+        self.validate_before(today, today)
+    }
+
+    /// As [`Answers::validate`], with the 14 days counted back from `reference` (the onset
+    /// of symptoms in a case record) while no date may be after `today`.
+    pub fn validate_before(mut self, reference: Date, today: Date) -> Result<Answers, FieldError> {
+        let earliest = reference - Duration::days(TRAVEL_DAYS);
         for trip in &mut self.travel {
             let place = trip.place.trim();
             if place.is_empty() || place.chars().count() > 50 || place.chars().any(char::is_control)

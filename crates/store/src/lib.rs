@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod backup;
+pub mod cases;
 pub mod demo;
 pub mod idempotency;
 pub mod migrate;

@@ -6,9 +6,11 @@
 //! and the occupancy change together. Counters are kept as records arrive, so reports
 //! never scan records and survive the retention purge.
 
+use crate::cases::{CaseDetails, NewCase};
 use crate::privacy::Vault;
 use crate::{Op, Result, Row, Store, StoreError, Tx, params};
-use fangkong_domain::clock::unix_millis;
+use fangkong_domain::cases::Source;
+use fangkong_domain::clock::{IdSource, unix_millis};
 use fangkong_domain::privacy::{PersonName, Phone};
 use fangkong_domain::screening::{
     Answers, Decision, Direction, Outcome, Phase, SubjectKind, Symptom, Temperature, day_of,
@@ -417,24 +419,15 @@ pub struct RecheckResult {
     pub case_id: Option<Uuid>,
 }
 
-/// What a suspected-case record holds from the door: everything gathered there.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CaseDetails {
-    pub screening_id: Uuid,
-    pub registration_id: Option<Uuid>,
-    pub person_id: Option<Uuid>,
-    pub name: Option<String>,
-    pub phone: Option<String>,
-    /// Every temperature taken, in order: `(when, tenths of a degree)`.
-    pub temperatures: Vec<(i64, u16)>,
-    pub symptoms: Vec<Symptom>,
-    pub answers: Answers,
-}
-
 /// Records a re-check of a person waiting in the buffer zone, in the caller's
 /// transaction. `cleared` admits them (one more inside); `suspected` opens a case record
 /// holding everything gathered. Refuses (`NotFound`) when the person is not waiting.
-pub async fn record_recheck(tx: &mut Tx, vault: &Vault, r: &NewRecheck) -> Result<RecheckResult> {
+pub async fn record_recheck(
+    tx: &mut Tx,
+    vault: &Vault,
+    r: &NewRecheck,
+    ids: &dyn IdSource,
+) -> Result<RecheckResult> {
     let row = tx
         .query_opt(
             "SELECT site_id, rechecks, buffer_state, at, temperature, registration_id, person_id, subject_kind \
@@ -504,33 +497,34 @@ pub async fn record_recheck(tx: &mut Tx, vault: &Vault, r: &NewRecheck) -> Resul
             Some(id) => registration_fields(tx, vault, id).await?,
             None => (None, None),
         };
+        let seen_at = temperatures.first().map(|t| t.0);
         let details = CaseDetails {
-            screening_id: r.screening,
+            screening_id: Some(r.screening),
             registration_id: registration,
             person_id: row.get(6)?,
             name,
             phone,
             temperatures,
             symptoms: r.health.symptoms.clone(),
+            onset: None,
             answers: r.health.answers.clone(),
+            seen_at,
+            actions: Vec::new(),
         };
-        let json =
-            serde_json::to_string(&details).map_err(|e| StoreError::Decode(e.to_string()))?;
-        tx.execute(
-            "INSERT INTO cases (id, site_id, opened_at, source, screening_id, subject_kind, status, details_enc, opened_by) \
-             VALUES ($1, $2, $3, 'buffer', $4, $5, 'open', $6, $7)",
-            &params![
-                case,
-                site,
-                r.at,
-                r.screening,
-                row.get::<String>(7)?,
-                vault.seal("case.details", case, &json),
-                r.recorded_by.as_str()
-            ],
-        )
-        .await?;
-        ops.push(count(site, &day, "cases.opened".into()));
+        let kind = SubjectKind::parse(&row.get::<String>(7)?)
+            .ok_or_else(|| StoreError::Decode("screenings.subject_kind".into()))?;
+        let new = NewCase {
+            id: case,
+            site_id: site,
+            at: r.at,
+            source: Source::Buffer,
+            kind,
+            details,
+            opened_by: r.recorded_by.clone(),
+            alert_id: ids.new_id(),
+            event_id: ids.new_id(),
+        };
+        crate::cases::insert_case(tx, vault, &new, ids).await?;
     }
     for op in ops {
         tx.execute(op.sql, &op.params).await?;
@@ -566,41 +560,6 @@ pub async fn rechecks(
             Ok((r.get(1)?, r.get(2)?, tenths(r, 3)?, health, outcome))
         })
         .collect()
-}
-
-/// A suspected-case record as opened at the door.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Case {
-    pub id: Uuid,
-    pub site_id: Uuid,
-    pub opened_at: OffsetDateTime,
-    pub source: String,
-    pub subject_kind: String,
-    pub status: String,
-    pub details: CaseDetails,
-}
-
-pub async fn find_case(store: &Store, vault: &Vault, id: Uuid) -> Result<Option<Case>> {
-    let Some(r) = store
-        .query_opt(
-            "SELECT id, site_id, opened_at, source, subject_kind, status, details_enc FROM cases WHERE id = $1",
-            &params![id],
-        )
-        .await?
-    else {
-        return Ok(None);
-    };
-    let details = serde_json::from_str(&vault.open("case.details", id, &r.get::<Vec<u8>>(6)?)?)
-        .map_err(|e| StoreError::Decode(e.to_string()))?;
-    Ok(Some(Case {
-        id: r.get(0)?,
-        site_id: r.get(1)?,
-        opened_at: r.get(2)?,
-        source: r.get(3)?,
-        subject_kind: r.get(4)?,
-        status: r.get(5)?,
-        details,
-    }))
 }
 
 /// A citizen's self-registration to store.
@@ -739,7 +698,7 @@ pub async fn registration_masks(
 
 /// The name and phone of a registration row, opened: the columns `name_enc` and
 /// `phone_enc` at `first` and `first + 1`.
-fn open_registration(
+pub(crate) fn open_registration(
     vault: &Vault,
     id: Uuid,
     r: &Row,

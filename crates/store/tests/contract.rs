@@ -1813,7 +1813,7 @@ async fn people_are_removed(store: &Store) {
     let ids = ids();
     let cp = org::checkpoints(store, jd).await.unwrap()[0].id;
     let mut check = reading(
-        &ids,
+        ids.as_ref(),
         jd,
         cp,
         NOW,
@@ -1965,13 +1965,17 @@ async fn screening_records(store: &Store) {
             recorded_by: "volunteer".into(),
             case_id: case,
         },
+        ids.as_ref(),
     )
     .await
     .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(done.case_id, Some(case));
     assert_eq!(done.attempt, 1);
-    let stored = sc::find_case(store, &v, case).await.unwrap().unwrap();
+    let stored = fangkong_store::cases::find_case(store, &v, case)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         stored
             .details
@@ -1999,6 +2003,7 @@ async fn screening_records(store: &Store) {
             recorded_by: "volunteer".into(),
             case_id: ids.new_id(),
         },
+        ids.as_ref(),
     )
     .await;
     drop(tx);
@@ -2038,7 +2043,7 @@ async fn screening_records(store: &Store) {
     // A reading sent late from yesterday leaves today's count alone.
     let today = sc::occupancy(store, site, NOW).await.unwrap();
     let late = reading(
-        &ids,
+        ids.as_ref(),
         site,
         cp,
         NOW - Duration::days(1),

@@ -10,6 +10,9 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod cache;
+pub mod cases;
+pub mod cases_alerts;
+pub mod cases_pages;
 pub mod error;
 pub mod home;
 pub mod i18n;
@@ -59,6 +62,9 @@ pub struct Shared {
     pub auth: access::AuthSettings,
     pub setup: access::SetupState,
     pub screening: screening::Settings,
+    pub cases: cases::Settings,
+    /// Wakes the robots' sender when an alert is raised in this process.
+    pub robots: Arc<tokio::sync::Notify>,
     /// Token, site and subtree lookups, emptied on every change.
     pub cache: cache::Cache,
     /// Self-registrations per client address.
@@ -99,7 +105,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
         (name = "auth", description = "API tokens and accounts. Send `Authorization: Bearer <token>`."),
         (name = "audit", description = "The hash-chained audit log"),
         (name = "sync", description = "Records forwarded between sites"),
-        (name = "screening", description = "Entrance screening: door records, buffer zone, occupancy, staff checks, devices")
+        (name = "screening", description = "Entrance screening: door records, buffer zone, occupancy, staff checks, devices"),
+        (name = "cases", description = "Suspected cases: the ledger, alerts and their escalation, upward reports, exposure lists, fever-rate alerts (EARS), group robots")
     )
 )]
 struct ApiDoc;
@@ -114,6 +121,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(audit::api())
         .merge(sync::router())
         .merge(screening::router())
+        .merge(cases::router())
         .split_for_parts()
 }
 
@@ -141,6 +149,7 @@ pub fn app(state: AppState) -> Router {
         .merge(audit::router())
         .merge(org_pages::router())
         .merge(screening_pages::router())
+        .merge(cases_pages::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::guard,

@@ -33,14 +33,17 @@ pub enum Topic {
     Occupancy,
     /// Someone entered or left the buffer zone, or was re-checked.
     Buffer,
+    /// An alert was raised, escalated or acknowledged.
+    Alerts,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 4] = [
+    pub const ALL: [Topic; 5] = [
         Topic::Sync,
         Topic::Screening,
         Topic::Occupancy,
         Topic::Buffer,
+        Topic::Alerts,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -49,6 +52,7 @@ impl Topic {
             Topic::Screening => "screening",
             Topic::Occupancy => "occupancy",
             Topic::Buffer => "buffer",
+            Topic::Alerts => "alerts",
         }
     }
 

@@ -148,7 +148,7 @@ pub struct ScreeningAnswer {
     pub capacity: u32,
 }
 
-fn temperature_of(v: Option<&serde_json::Value>) -> Result<Temperature, FieldError> {
+pub(crate) fn temperature_of(v: Option<&serde_json::Value>) -> Result<Temperature, FieldError> {
     match v {
         None | Some(serde_json::Value::Null) => Err(FieldError::new(
             "temperature_c",
@@ -679,7 +679,7 @@ pub async fn recheck(
     if let Some(replay) = idem.check_in(&mut tx).await? {
         return Ok(replay);
     }
-    let done = match store::record_recheck(&mut tx, &state.vault, &new).await {
+    let done = match store::record_recheck(&mut tx, &state.vault, &new, state.ids.as_ref()).await {
         Ok(d) => d,
         Err(fangkong_store::StoreError::NotFound) => {
             return Err(ApiError::new(StatusCode::CONFLICT, "screening.not_waiting"));
