@@ -12,7 +12,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use fangkong_domain::FieldError;
-use fangkong_domain::access::{Permission, Scope};
 use fangkong_domain::audit::Outcome as AuditOutcome;
 use fangkong_domain::cases::{
     self as rules, Action, CaseOutcome, Channel, Source, Status, Stay, ears,
@@ -1891,14 +1890,4 @@ async fn get_deliveries(
     let sites = scope_sites(&state, &who).await?;
     let log = store::deliveries(&state.store, &sites, 200).await?;
     Ok(Json(log.iter().map(delivery_dto).collect()))
-}
-
-/// Whether the asker may see personal fields in full in exports.
-pub fn may_export(who: &Principal) -> bool {
-    who.can(Permission::CasesExport)
-}
-
-/// The scope check for an alert's site.
-pub fn covers(scope: &Scope, site: Uuid) -> bool {
-    scope.covers(site)
 }

@@ -75,6 +75,21 @@ const NAV: &[NavEntry] = &[
         permission: Permission::ScreeningRecords,
     },
     NavEntry {
+        href: "/alerts",
+        key: "nav.alerts",
+        permission: Permission::AlertsRead,
+    },
+    NavEntry {
+        href: "/cases",
+        key: "nav.cases",
+        permission: Permission::CasesRead,
+    },
+    NavEntry {
+        href: "/cases/webhooks",
+        key: "nav.webhooks",
+        permission: Permission::WebhooksManage,
+    },
+    NavEntry {
         href: "/screening/devices",
         key: "nav.devices",
         permission: Permission::DevicesManage,
@@ -125,6 +140,8 @@ pub struct Shell {
     pub user: Option<String>,
     /// The CSRF token every form and htmx request on the page carries.
     pub csrf: String,
+    /// Whether the live alert banner shows (leaders and whoever else reads alerts).
+    pub alerts: bool,
 }
 
 impl Shell {
@@ -142,6 +159,7 @@ impl Shell {
             version: VERSION,
             user: None,
             csrf: String::new(),
+            alerts: false,
         }
     }
 
@@ -151,6 +169,7 @@ impl Shell {
             nav: nav_for(who.role(), locale, path),
             user: who.account.as_ref().map(|a| a.username.clone()),
             csrf: who.csrf.clone(),
+            alerts: who.can(Permission::AlertsRead),
             ..Shell::new(locale, path)
         }
     }
@@ -414,6 +433,9 @@ mod tests {
                 "/staff-checks",
                 "/staff-checks/missing",
                 "/screening/records",
+                "/alerts",
+                "/cases",
+                "/cases/webhooks",
                 "/screening/devices",
                 "/admin/users",
                 "/audit",

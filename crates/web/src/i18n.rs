@@ -1271,6 +1271,452 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Show this number to the volunteer at the door:",
     ),
     ("register.valid_today", "登记号当天有效。", "Valid today."),
+    ("nav.alerts", "警报", "Alerts"),
+    ("nav.cases", "疑似病例台账", "Case ledger"),
+    ("nav.webhooks", "群机器人", "Group robots"),
+    ("filter.invalid", "筛选条件无效", "Invalid filter"),
+    ("answer.yes", "是", "Yes"),
+    ("answer.no", "否", "No"),
+    ("alerts.title", "警报与发热率", "Alerts and fever rates"),
+    (
+        "alerts.intro",
+        "疑似病例与发热率异常立即报告领导小组；超时未确认将逐级升级。",
+        "Suspected cases and fever-rate breakouts reach the leadership group at once; unacknowledged alerts escalate step by step.",
+    ),
+    ("alerts.open", "待确认的警报", "Alerts to acknowledge"),
+    (
+        "alerts.none",
+        "暂无待确认的警报",
+        "No alert waits for acknowledgement",
+    ),
+    (
+        "alerts.banner",
+        "紧急：有待确认的警报",
+        "Urgent: alerts wait for acknowledgement",
+    ),
+    ("alerts.open_dashboard", "查看全部", "See all"),
+    ("alerts.view_case", "查看病例", "See the case"),
+    ("alerts.view_chart", "查看趋势", "See the trend"),
+    ("alerts.acknowledge", "确认收到", "Acknowledge"),
+    ("alerts.acknowledged_by", "确认人", "Acknowledged by"),
+    ("alerts.recent", "最近已确认的警报", "Recently acknowledged"),
+    ("alerts.people", "人", "people"),
+    ("alerts.level.raised", "已报告", "Reported"),
+    (
+        "alerts.level.group_head",
+        "已升级至组长",
+        "Escalated to the group leader",
+    ),
+    (
+        "alerts.level.whole_group",
+        "已升级至领导小组全体",
+        "Escalated to the whole group",
+    ),
+    (
+        "alerts.level.upward",
+        "需向区指挥部报告",
+        "Upward report due",
+    ),
+    (
+        "robot.unacknowledged",
+        "分钟仍未确认",
+        "minutes without acknowledgement",
+    ),
+    ("robot.title.case", "疑似病例报告", "Suspected case"),
+    ("robot.title.ears", "发热率预警", "Fever-rate alert"),
+    ("robot.time", "时间", "Time"),
+    ("robot.day", "日期", "Day"),
+    ("robot.abnormal", "体温异常", "Abnormal temperatures"),
+    ("robot.methods", "预警方法", "Methods"),
+    ("robot.source", "来源", "Source"),
+    ("robot.kind", "人员类别", "Who"),
+    ("robot.symptoms", "症状", "Symptoms"),
+    ("robot.none", "无", "None"),
+    ("robot.highest", "最高体温", "Highest temperature"),
+    (
+        "robot.ask",
+        "请领导小组立即确认并处置。",
+        "Leadership group: acknowledge and act now.",
+    ),
+    ("cases.source.buffer", "缓冲区复检", "Buffer-zone re-check"),
+    ("cases.source.staff_check", "员工体温检测", "Staff check"),
+    ("cases.source.manual", "人工登记", "Opened by hand"),
+    ("cases.status.open", "处置中", "Open"),
+    ("cases.status.closed", "已结案", "Closed"),
+    ("cases.outcome.excluded", "排除", "Excluded"),
+    ("cases.outcome.confirmed", "确诊", "Confirmed"),
+    ("cases.outcome.unknown", "不明", "Unknown"),
+    (
+        "cases.action.fever_clinic",
+        "送发热门诊",
+        "Escorted to a fever clinic",
+    ),
+    ("cases.action.sent_home", "劝返居家", "Sent home"),
+    ("cases.action.isolated", "隔离观察", "Isolated"),
+    (
+        "cases.action.handed_to_health",
+        "移交卫健部门",
+        "Handed to the health authority",
+    ),
+    ("cases.channel.phone", "电话", "Phone"),
+    ("cases.channel.document", "书面报告", "Written report"),
+    ("cases.channel.wechat", "微信", "WeChat"),
+    (
+        "cases.channel.system",
+        "系统直报区指挥部",
+        "Through this system to the district",
+    ),
+    ("cases.channel.other", "其他", "Other"),
+    ("cases.event.opened", "建立记录", "Opened"),
+    ("cases.event.action", "处置", "Action"),
+    ("cases.event.outcome", "结果", "Outcome"),
+    ("cases.event.acknowledged", "领导小组确认", "Acknowledged"),
+    ("cases.event.escalated", "超时升级", "Escalated"),
+    ("cases.event.upward_report", "向上报告", "Upward report"),
+    ("webhooks.status.pending", "待发送", "Pending"),
+    ("webhooks.status.sent", "已发送", "Sent"),
+    ("webhooks.status.failed", "失败", "Failed"),
+    ("cases.title", "疑似病例台账", "Suspected-case ledger"),
+    (
+        "cases.intro",
+        "窗口工作人员、机关干部与群众的疑似病例监测台账：发现、处置、结果与报告时间。",
+        "The monitoring ledger of window staff, bureau staff and citizens: detection, actions, outcome and reporting times.",
+    ),
+    ("cases.new", "登记疑似病例", "Open a case record"),
+    (
+        "cases.new_intro",
+        "工作人员自述症状或电话报告时人工登记；保存后立即报告领导小组。",
+        "For a staff member reporting symptoms, or a call; the leadership group is alerted as soon as it is saved.",
+    ),
+    ("cases.empty", "暂无疑似病例记录", "No case records"),
+    (
+        "cases.export",
+        "导出台账（Excel）",
+        "Export the ledger (Excel)",
+    ),
+    ("cases.field.status", "状态", "Status"),
+    ("cases.field.outcome", "结果", "Outcome"),
+    ("cases.highest", "最高体温", "Highest"),
+    (
+        "cases.times",
+        "响应时间（按站点）",
+        "Response times by site",
+    ),
+    ("cases.count", "病例数", "Cases"),
+    ("cases.acknowledged", "已确认", "Acknowledged"),
+    (
+        "cases.mean_ack",
+        "平均确认用时（分钟）",
+        "Mean minutes to acknowledge",
+    ),
+    (
+        "cases.max_ack",
+        "最长确认用时（分钟）",
+        "Longest minutes to acknowledge",
+    ),
+    ("cases.reported", "已上报", "Reported"),
+    (
+        "cases.mean_report",
+        "平均上报用时（分钟）",
+        "Mean minutes to report",
+    ),
+    (
+        "cases.max_report",
+        "最长上报用时（分钟）",
+        "Longest minutes to report",
+    ),
+    ("cases.onset", "发病日期", "Onset of symptoms"),
+    (
+        "cases.privacy",
+        "个人信息仅用于疫情防控，加密保存；完整信息仅领导小组可导出，每次导出留痕。",
+        "Personal data serve epidemic prevention only and are encrypted; only the leadership group may export them in full, and every export is logged.",
+    ),
+    ("cases.open", "保存并立即报告", "Save and report at once"),
+    ("ledger.col.number", "序号", "No."),
+    ("ledger.col.opened_at", "发现时间", "Detected"),
+    ("ledger.col.site", "单位", "Site"),
+    ("ledger.col.source", "来源", "Source"),
+    ("ledger.col.kind", "人员类别", "Who"),
+    ("ledger.col.name", "姓名", "Name"),
+    ("ledger.col.phone", "联系电话", "Phone"),
+    ("ledger.col.symptoms", "症状", "Symptoms"),
+    ("ledger.col.onset", "发病日期", "Onset"),
+    ("ledger.col.temperatures", "体温记录", "Temperatures"),
+    (
+        "ledger.col.travel",
+        "14天内旅居史",
+        "Travel in the last 14 days",
+    ),
+    (
+        "ledger.col.epidemic_area",
+        "接触疫区人员",
+        "Contact with people from epidemic areas",
+    ),
+    ("ledger.col.animals", "接触动物", "Contact with animals"),
+    (
+        "ledger.col.case_contact",
+        "密切接触类似病例",
+        "Close contact with similar cases",
+    ),
+    ("ledger.col.actions", "处置措施", "Actions taken"),
+    ("ledger.col.outcome", "结果", "Outcome"),
+    ("ledger.col.outcome_on", "结果日期", "Outcome date"),
+    (
+        "ledger.col.ack_minutes",
+        "确认用时（分钟）",
+        "Minutes to acknowledge",
+    ),
+    (
+        "ledger.col.report_minutes",
+        "上报用时（分钟）",
+        "Minutes to report",
+    ),
+    (
+        "ledger.title",
+        "疑似病例监测台账",
+        "Suspected-case monitoring ledger",
+    ),
+    ("ledger.sheet", "台账", "Ledger"),
+    ("ledger.period", "期间", "Period"),
+    ("ledger.made", "制表时间", "Made"),
+    ("ledger.sign.filled", "填报人：", "Filled in by:"),
+    ("ledger.sign.checked", "审核人：", "Checked by:"),
+    ("ledger.sign.date", "填报日期：", "Date:"),
+    ("case.title", "疑似病例记录", "Suspected-case record"),
+    ("case.print", "打印记录", "Print the record"),
+    ("case.alert", "立即报告", "Immediate report"),
+    (
+        "case.alert_open",
+        "领导小组尚未确认。",
+        "The leadership group has not acknowledged it yet.",
+    ),
+    (
+        "case.person",
+        "人员与流行病学史",
+        "Person and epidemiological history",
+    ),
+    (
+        "case.no_actions",
+        "尚未记录处置措施",
+        "No action recorded yet",
+    ),
+    ("case.action", "处置措施", "Action"),
+    ("case.note", "备注", "Note"),
+    ("case.record_action", "记录处置", "Record the action"),
+    ("case.outcome_date", "结果日期", "Outcome date"),
+    (
+        "case.record_outcome",
+        "记录结果并结案",
+        "Record the outcome and close",
+    ),
+    (
+        "case.upward",
+        "向区指挥部报告",
+        "Report to the district command office",
+    ),
+    ("case.channel", "报告方式", "Channel"),
+    ("case.reported_by", "报告人", "Reported by"),
+    ("case.content", "报告内容", "Content"),
+    ("case.report", "记录报告", "Record the report"),
+    ("case.timeline", "处理过程", "Timeline"),
+    ("case.printed", "打印时间", "Printed"),
+    (
+        "exposures.title",
+        "同时段在场人员",
+        "People present at the same time",
+    ),
+    (
+        "exposures.intro",
+        "按门口检测记录推算：来访人员按时间窗估计停留时长，工作人员按上下班体温检测计算在岗时间。",
+        "From door records: visitors are taken to stay the window's length; staff are on duty from their pre-shift to their post-shift check.",
+    ),
+    ("exposures.window", "时间窗（分钟）", "Window (minutes)"),
+    ("exposures.back", "返回病例", "Back to the case"),
+    (
+        "exposures.export_note",
+        "导出含完整姓名和电话，仅供卫健部门流调，每次导出留痕。",
+        "Exports hold full names and phones for the health authority's tracing; every export is logged.",
+    ),
+    (
+        "exposures.empty",
+        "该时间窗内没有其他人员记录",
+        "Nobody else was recorded in this window",
+    ),
+    ("exposures.on_duty", "在岗", "On duty"),
+    ("exposures.from", "进入", "From"),
+    ("exposures.until", "离开（估计）", "Until (estimated)"),
+    ("exposures.overlap", "重叠（分钟）", "Overlap (minutes)"),
+    ("exposures.sheet", "在场人员", "Exposures"),
+    (
+        "fever.title",
+        "发热率监测（EARS）",
+        "Fever-rate monitoring (EARS)",
+    ),
+    (
+        "fever.intro",
+        "按美国疾控中心 EARS 方法，以各站点近7天体温异常人数为基线：C1、C2（隔2天）超过3，或 C3 超过2即预警。",
+        "CDC EARS on each site's daily abnormal temperatures against a 7-day baseline: C1 or C2 (2-day guard band) above 3, or C3 above 2, raises an alert.",
+    ),
+    (
+        "fever.caption",
+        "近30天每日体温异常人数（红色为预警日）",
+        "Abnormal temperatures per day, last 30 days (red: alert days)",
+    ),
+    ("fever.max", "最高", "max"),
+    ("fever.date", "日期", "Day"),
+    ("fever.screened", "检测人数", "Screened"),
+    ("fever.abnormal", "体温异常", "Abnormal"),
+    ("fever.alarms", "预警", "Alarms"),
+    ("webhooks.title", "群机器人", "Group robots"),
+    (
+        "webhooks.intro",
+        "疑似病例和发热率预警同时推送到企业微信或钉钉群，失败自动重试。",
+        "Cases and fever-rate alerts are also posted to WeCom or DingTalk groups, retried on failure.",
+    ),
+    ("webhooks.list", "已配置的机器人", "Robots"),
+    ("webhooks.empty", "尚未配置机器人", "No robot yet"),
+    ("webhooks.label", "名称", "Label"),
+    ("webhooks.format", "类型", "Kind"),
+    (
+        "webhooks.format.wecom",
+        "企业微信群机器人",
+        "WeCom group robot",
+    ),
+    ("webhooks.format.dingtalk", "钉钉机器人", "DingTalk robot"),
+    ("webhooks.url", "Webhook 地址", "Webhook address"),
+    ("webhooks.signed", "加签", "Signed"),
+    ("webhooks.disable", "停用", "Turn off"),
+    ("webhooks.enable", "启用", "Turn on"),
+    ("webhooks.add", "添加机器人", "Add a robot"),
+    (
+        "webhooks.secret",
+        "加签密钥（钉钉，可选）",
+        "Signing secret (DingTalk, optional)",
+    ),
+    (
+        "webhooks.privacy",
+        "消息只写站点、时间和症状，不含姓名、身份证号或手机号。",
+        "Messages name site, time and symptoms only: never a name, ID number or phone number.",
+    ),
+    ("webhooks.log", "发送记录", "Delivery log"),
+    ("webhooks.log_empty", "暂无发送记录", "Nothing sent yet"),
+    ("webhooks.level", "级别", "Level"),
+    ("webhooks.status", "状态", "Status"),
+    ("webhooks.attempts", "尝试次数", "Attempts"),
+    ("webhooks.error", "错误", "Error"),
+    (
+        "cases.evidence.required",
+        "至少填写一项症状或一次体温",
+        "Give at least one symptom or one temperature",
+    ),
+    (
+        "cases.temperatures.too_many",
+        "体温记录过多（最多20次）",
+        "Too many temperatures (at most 20)",
+    ),
+    (
+        "cases.onset.future",
+        "发病日期不能晚于今天",
+        "The onset cannot be after today",
+    ),
+    (
+        "cases.onset.too_old",
+        "发病日期过早（最多60天前）",
+        "The onset is too long ago (60 days at most)",
+    ),
+    (
+        "cases.outcome.future",
+        "结果日期不能晚于今天",
+        "The outcome date cannot be after today",
+    ),
+    (
+        "cases.outcome.before_opened",
+        "结果日期不能早于发现日期",
+        "The outcome date cannot be before the case was opened",
+    ),
+    ("cases.text.required", "请填写此项", "Please fill this in"),
+    (
+        "cases.text.too_long",
+        "内容过长（最多1000字）",
+        "Too long (1,000 characters at most)",
+    ),
+    (
+        "cases.text.invalid",
+        "含有无效字符",
+        "Contains invalid characters",
+    ),
+    (
+        "cases.reading.future",
+        "体温时间不能晚于现在",
+        "A reading cannot be in the future",
+    ),
+    (
+        "cases.seen_at.future",
+        "到场时间不能晚于现在",
+        "The time in the hall cannot be in the future",
+    ),
+    (
+        "cases.screening.unknown",
+        "该站点没有这条检测记录",
+        "No such door record at this site",
+    ),
+    (
+        "cases.person.unknown",
+        "该站点没有这名工作人员",
+        "No such staff member at this site",
+    ),
+    ("cases.action.invalid", "请选择处置措施", "Choose an action"),
+    ("cases.outcome.invalid", "请选择结果", "Choose an outcome"),
+    (
+        "cases.channel.invalid",
+        "请选择报告方式",
+        "Choose a channel",
+    ),
+    (
+        "cases.upward.future",
+        "报告时间不能晚于现在",
+        "The report cannot be in the future",
+    ),
+    (
+        "cases.upward.before_opened",
+        "报告时间不能早于发现时间",
+        "The report cannot be before the case was opened",
+    ),
+    (
+        "cases.window.invalid",
+        "时间窗须为5至480分钟",
+        "The window must be 5 to 480 minutes",
+    ),
+    (
+        "cases.days.invalid",
+        "天数须为14至90",
+        "Days must be 14 to 90",
+    ),
+    (
+        "cases.webhook.format",
+        "类型须为企业微信或钉钉",
+        "The kind must be WeCom or DingTalk",
+    ),
+    (
+        "cases.webhook.url",
+        "请填写 http 或 https 开头的有效地址",
+        "Give a valid http or https address",
+    ),
+    (
+        "cases.webhook.secret",
+        "加签密钥无效",
+        "Invalid signing secret",
+    ),
+    (
+        "cases.ears.invalid",
+        "EARS 阈值和标准差下限须为正数",
+        "EARS thresholds and the SD floor must be positive",
+    ),
+    (
+        "problem.cases.alert.already_acknowledged",
+        "该警报已有人确认",
+        "This alert was acknowledged already",
+    ),
 ];
 
 #[cfg(test)]
@@ -1319,6 +1765,27 @@ mod tests {
         }
     }
 
+    /// Every file under `dir`, folders included.
+    fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                out.extend(files(&path));
+            } else {
+                out.push(path);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_stored_name_shown_has_words() {
+        for key in crate::cases_pages::label_keys() {
+            assert!(CATALOG.contains_key(key.as_str()), "missing message {key}");
+        }
+    }
+
     /// Keys made at run time: every code a `FieldError` or `ApiError` is built with in the
     /// domain, store and web crates, every problem a bare status becomes, every site kind.
     #[test]
@@ -1326,8 +1793,7 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let mut keys: Vec<String> = Vec::new();
         for dir in ["domain/src", "store/src", "web/src"] {
-            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
-                let path = entry.unwrap().path();
+            for path in files(&root.join(dir)) {
                 if path.ends_with("web/src/i18n.rs") {
                     continue; // this test names the markers itself
                 }
@@ -1370,8 +1836,8 @@ mod tests {
         let mut sources = Vec::new();
         for dir in ["templates", "src"] {
             let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-            for entry in std::fs::read_dir(root).unwrap() {
-                sources.push(std::fs::read_to_string(entry.unwrap().path()).unwrap());
+            for path in files(&root) {
+                sources.push(std::fs::read_to_string(path).unwrap());
             }
         }
         let mut used = 0;

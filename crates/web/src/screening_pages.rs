@@ -59,7 +59,7 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-fn fail(locale: Locale, e: &ApiError) -> Response {
+pub(crate) fn fail(locale: Locale, e: &ApiError) -> Response {
     error_page(locale, e.status)
 }
 
@@ -325,7 +325,10 @@ struct RecheckPage {
     result: Option<api::RecheckAnswer>,
 }
 
-fn symptom_choices(locale: Locale, chosen: &[String]) -> Vec<(&'static str, &'static str, bool)> {
+pub(crate) fn symptom_choices(
+    locale: Locale,
+    chosen: &[String],
+) -> Vec<(&'static str, &'static str, bool)> {
     Symptom::ALL
         .iter()
         .map(|s| {
@@ -452,7 +455,7 @@ fn recheck_body(f: &RecheckForm) -> Result<RecheckBody, FieldError> {
 }
 
 /// Answers a form posted twice (a double tap) with the first result, like the API.
-fn form_idem<'a>(
+pub(crate) fn form_idem<'a>(
     scope: &'static str,
     who: &Principal,
     key: &str,
@@ -514,7 +517,7 @@ async fn recheck_form(
 }
 
 /// Parses a urlencoded form where a field may repeat (the symptom checkboxes).
-fn serde_html_form<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ()> {
+pub(crate) fn serde_html_form<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ()> {
     let mut map = serde_json::Map::new();
     for (k, v) in form_urlencoded_pairs(body) {
         if k == "symptom" {
@@ -1099,7 +1102,7 @@ async fn audit_export(
     }
 }
 
-fn attachment(body: Vec<u8>, content_type: &'static str, name: &str) -> Response {
+pub(crate) fn attachment(body: Vec<u8>, content_type: &'static str, name: &str) -> Response {
     let mut res = (StatusCode::OK, body).into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -140,6 +140,15 @@ impl TestApp {
         app
     }
 
+    /// Runs one pass of the alert worker now (escalations, fever rates, robot messages),
+    /// after the test moved the clock.
+    pub async fn tick_alerts(&self) -> fangkong_web::cases_alerts::Tick {
+        let running = self.running.as_ref().expect("the app is running");
+        fangkong_web::cases_alerts::tick(&running.state)
+            .await
+            .expect("the alert pass runs")
+    }
+
     /// The demo password of `username`.
     pub fn password(&self, username: &str) -> String {
         self.accounts

@@ -6,6 +6,7 @@ mod api;
 mod browser;
 mod browser_pages;
 mod browser_screening;
+mod cases;
 mod helpers;
 mod process;
 mod screening;
