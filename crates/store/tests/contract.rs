@@ -2081,3 +2081,349 @@ contract!(
     door_records_counters_occupancy_rechecks_and_purge,
     screening_records
 );
+
+async fn cases_ledger(store: &Store) {
+    use fangkong_domain::cases::{Action, CaseOutcome, Channel, Level, Source, Status};
+    use fangkong_domain::screening::{Decision, SubjectKind, Symptom};
+    use fangkong_store::cases::{self as cs, CaseDetails, CaseFilter, NewCase};
+    use fangkong_store::screening as sc;
+    seeded(store).await;
+    let ids = ids();
+    let v = vault();
+    let site = site_id(store, "JD").await;
+    let cp = org::checkpoints(store, site).await.unwrap()[0].id;
+    // Two robots, one turned off: a raised alert queues one message.
+    let hook = |active: bool| cs::Webhook {
+        id: ids.new_id(),
+        site_id: site,
+        format: "wecom".into(),
+        label: "领导小组群".into(),
+        url: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=secret-key".into(),
+        secret: None,
+        active,
+        created_at: NOW,
+    };
+    let (on, off) = (hook(true), hook(false));
+    let mut tx = store.begin().await.unwrap();
+    cs::insert_webhook(&mut tx, &v, &on).await.unwrap();
+    cs::insert_webhook(&mut tx, &v, &off).await.unwrap();
+    tx.commit().await.unwrap();
+    let listed = cs::webhooks(store, &v, site).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0].url, on.url, "the address opens again");
+    // A case opened by hand: its alert and timeline come with it.
+    let case = NewCase {
+        id: ids.new_id(),
+        site_id: site,
+        at: NOW,
+        source: Source::Manual,
+        kind: SubjectKind::WindowStaff,
+        details: CaseDetails {
+            name: Some("张三".into()),
+            phone: Some("13800138000".into()),
+            temperatures: vec![(unix_millis(NOW), 382)],
+            symptoms: vec![Symptom::Fever, Symptom::Cough],
+            seen_at: Some(unix_millis(NOW)),
+            ..CaseDetails::default()
+        },
+        opened_by: "leader".into(),
+        alert_id: ids.new_id(),
+        event_id: ids.new_id(),
+    };
+    let mut tx = store.begin().await.unwrap();
+    cs::insert_case(&mut tx, &v, &case, ids.as_ref())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let stored = cs::find_case(store, &v, case.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.status, stored.source),
+        (Status::Open, Source::Manual)
+    );
+    assert_eq!(stored.details.name.as_deref(), Some("张三"));
+    let alert = cs::case_alert(store, case.id).await.unwrap().unwrap();
+    assert_eq!((alert.level, alert.kind.as_str()), (Level::Raised, "case"));
+    assert_eq!(alert.summary.highest, Some(382));
+    assert_eq!(
+        cs::alerts(store, &[site], NOW - Duration::days(1), true)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // The person's name and phone are nowhere in plain text.
+    for table in ["cases", "case_events", "alerts", "webhooks"] {
+        let rows = store
+            .query(&format!("SELECT * FROM {table}"), &[])
+            .await
+            .unwrap();
+        let dump = format!("{rows:?}");
+        assert!(
+            !dump.contains("13800138000") && !dump.contains("张三"),
+            "{table}"
+        );
+        assert!(!dump.contains("secret-key"), "{table}");
+    }
+    // One message queued, for the active robot; a lease lets one claimer have it.
+    let due = cs::claim_due(store, NOW, Duration::seconds(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].webhook_id, on.id);
+    assert!(
+        cs::claim_due(store, NOW, Duration::seconds(60), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased"
+    );
+    cs::record_attempt(
+        store,
+        due[0].id,
+        &cs::Attempt {
+            body: "{}".into(),
+            attempts: 1,
+            status: "pending",
+            next_at: NOW + Duration::seconds(30),
+            http_status: None,
+            error: Some("cannot connect".into()),
+            sent_at: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        cs::claim_due(
+            store,
+            NOW + Duration::seconds(10),
+            Duration::seconds(60),
+            10
+        )
+        .await
+        .unwrap()
+        .is_empty(),
+        "not due yet"
+    );
+    let again = cs::claim_due(
+        store,
+        NOW + Duration::seconds(30),
+        Duration::seconds(60),
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!((again.len(), again[0].attempts), (1, 1));
+    // Escalation moves the level once and queues the next message.
+    let mut tx = store.begin().await.unwrap();
+    assert!(
+        cs::escalate(
+            &mut tx,
+            &v,
+            &alert,
+            Level::GroupHead,
+            NOW + Duration::minutes(15),
+            ids.as_ref()
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        !cs::escalate(
+            &mut tx,
+            &v,
+            &alert,
+            Level::GroupHead,
+            NOW + Duration::minutes(16),
+            ids.as_ref()
+        )
+        .await
+        .unwrap(),
+        "not twice"
+    );
+    tx.commit().await.unwrap();
+    let log = cs::deliveries(store, &[site], 10).await.unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(cs::escalating(store).await.unwrap().len(), 1);
+    // Acknowledged once: the case notes the time, the timeline says who.
+    let alert = cs::find_alert(store, alert.id).await.unwrap().unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let at = NOW + Duration::minutes(20);
+    assert!(
+        cs::acknowledge(&mut tx, &v, &alert, ids.new_id(), at, "leader")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !cs::acknowledge(&mut tx, &v, &alert, ids.new_id(), at, "other")
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    assert!(cs::escalating(store).await.unwrap().is_empty());
+    let stored = cs::find_case(store, &v, case.id).await.unwrap().unwrap();
+    assert_eq!(stored.acknowledged_at, Some(at));
+    // Actions, the outcome and an upward report.
+    let mut tx = store.begin().await.unwrap();
+    cs::add_action(
+        &mut tx,
+        &v,
+        ids.new_id(),
+        case.id,
+        at,
+        "leader",
+        Action::FeverClinic,
+        "120 转运",
+    )
+    .await
+    .unwrap();
+    cs::insert_upward(
+        &mut tx,
+        &v,
+        &cs::Upward {
+            id: ids.new_id(),
+            case_id: case.id,
+            site_id: site,
+            at: NOW + Duration::minutes(30),
+            channel: Channel::System,
+            reported_by: "leader".into(),
+            content: "发热伴咳嗽一例".into(),
+            recorded_by: "leader".into(),
+            recorded_at: NOW + Duration::minutes(31),
+        },
+        ids.new_id(),
+    )
+    .await
+    .unwrap();
+    cs::set_outcome(
+        &mut tx,
+        &v,
+        ids.new_id(),
+        case.id,
+        at,
+        "leader",
+        CaseOutcome::Excluded,
+        fangkong_domain::screening::day_of(at),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let stored = cs::find_case(store, &v, case.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, Status::Closed);
+    assert_eq!(stored.outcome, Some(CaseOutcome::Excluded));
+    assert_eq!(stored.reported_at, Some(NOW + Duration::minutes(30)));
+    assert_eq!(stored.details.actions.len(), 1);
+    let kinds: Vec<String> = cs::events(store, &v, case.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "opened",
+            "escalated",
+            "acknowledged",
+            "action",
+            "outcome",
+            "upward_report"
+        ]
+    );
+    assert_eq!(
+        cs::urgent_reports(store, &v, &[site], 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // Filters.
+    let vr = &v;
+    let by = |f: CaseFilter| async move { cs::list_cases(store, vr, &f, 10).await.unwrap().len() };
+    let all = CaseFilter {
+        sites: vec![site],
+        ..CaseFilter::default()
+    };
+    assert_eq!(by(all.clone()).await, 1);
+    assert_eq!(
+        by(CaseFilter {
+            status: Some(Status::Open),
+            ..all.clone()
+        })
+        .await,
+        0
+    );
+    assert_eq!(
+        by(CaseFilter {
+            kind: Some(SubjectKind::Citizen),
+            ..all.clone()
+        })
+        .await,
+        0
+    );
+    assert_eq!(
+        by(CaseFilter {
+            from: Some(NOW + Duration::hours(1)),
+            ..all.clone()
+        })
+        .await,
+        0
+    );
+    // A fever-rate alert is raised once per site and day.
+    let summary = cs::AlertSummary {
+        day: Some("2020-01-29".into()),
+        count: Some(6),
+        ..cs::AlertSummary::default()
+    };
+    for expected in [true, false] {
+        let mut tx = store.begin().await.unwrap();
+        let raised = cs::raise(
+            &mut tx,
+            ids.new_id(),
+            site,
+            "ears",
+            None,
+            "ears:JD:2020-01-29",
+            NOW,
+            &summary,
+            ids.as_ref(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(raised, expected);
+    }
+    // Door visits in a window, and the counters the fever rates read.
+    for minutes in [0, 30, 90] {
+        let r = reading(
+            &ids,
+            site,
+            cp,
+            NOW + Duration::minutes(minutes),
+            366,
+            Decision::Admit,
+        );
+        store.write(sc::screening_ops(&r)).await.unwrap();
+    }
+    let visits = cs::door_visits(store, &v, site, NOW, NOW + Duration::minutes(60))
+        .await
+        .unwrap();
+    assert_eq!(visits.len(), 2);
+    let counts = cs::counts_between(
+        store,
+        site,
+        fangkong_domain::screening::day_of(NOW),
+        fangkong_domain::screening::day_of(NOW),
+    )
+    .await
+    .unwrap();
+    assert!(
+        counts
+            .iter()
+            .any(|(_, m, n)| m == "screened.citizen" && *n == 3),
+        "{counts:?}"
+    );
+}
+contract!(
+    cases_alerts_escalation_robots_and_upward_reports,
+    cases_ledger
+);

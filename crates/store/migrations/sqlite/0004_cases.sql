@@ -69,7 +69,7 @@ CREATE TABLE deliveries (
     webhook_id   TEXT NOT NULL REFERENCES webhooks (id),
     alert_id     TEXT NOT NULL REFERENCES alerts (id),
     level        INTEGER NOT NULL,
-    body         TEXT NOT NULL,
+    body         TEXT,
     status       TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
     attempts     INTEGER NOT NULL,
     next_at      INTEGER NOT NULL,
