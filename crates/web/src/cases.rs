@@ -1480,18 +1480,12 @@ pub async fn fever_series(
     site: Uuid,
     last: Date,
     days: u16,
-) -> Result<Vec<FeverDay>, ApiError> {
+) -> Result<Vec<FeverDay>, fangkong_store::StoreError> {
     let first = last - Duration::days(i64::from(days) - 1);
     let counts = store::counts_between(&state.store, site, first, last).await?;
-    let mut dates = Vec::with_capacity(usize::from(days));
-    let mut d = first;
-    while d <= last {
-        dates.push(d);
-        d = d.next_day().unwrap_or(last);
-        if d == last && dates.last() == Some(&last) {
-            break;
-        }
-    }
+    let dates: Vec<Date> = (0..i64::from(days))
+        .map(|i| first + Duration::days(i))
+        .collect();
     let count = |day: &str, pred: &dyn Fn(&str) -> bool| -> u32 {
         counts
             .iter()

@@ -151,9 +151,7 @@ async fn fever_alerts(state: &AppState) -> Result<usize, fangkong_store::StoreEr
     let today = day_of(now);
     let mut n = 0;
     for s in org::list_sites(&state.store).await? {
-        let series = crate::cases::fever_series(state, s.site.id, today, 30)
-            .await
-            .map_err(|e| fangkong_store::StoreError::Database(e.code.to_owned()))?;
+        let series = crate::cases::fever_series(state, s.site.id, today, 30).await?;
         let Some(last) = series.last() else {
             continue;
         };

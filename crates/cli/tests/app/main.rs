@@ -4,6 +4,7 @@
 mod access;
 mod api;
 mod browser;
+mod browser_cases;
 mod browser_pages;
 mod browser_screening;
 mod cases;
