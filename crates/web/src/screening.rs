@@ -727,6 +727,9 @@ pub async fn recheck(
     if outcome == Outcome::Cleared {
         state.live.touch(Topic::Occupancy);
     }
+    if done.case_id.is_some() {
+        crate::cases::raised(state);
+    }
     Ok(json_response(StatusCode::OK, text))
 }
 
