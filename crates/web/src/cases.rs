@@ -1275,6 +1275,111 @@ pub struct ExposureQuery {
     pub minutes: Option<i64>,
 }
 
+/// Someone a source of records places in the hall for a span of time.
+pub struct Presence {
+    /// The source's name (`door`; later `queue`, `window`).
+    pub source: &'static str,
+    pub record_id: Uuid,
+    pub kind: SubjectKind,
+    pub on_duty: bool,
+    pub person_id: Option<Uuid>,
+    pub registration_id: Option<Uuid>,
+    /// Masked name and phone as the source holds them (self-registrations).
+    pub masked: Option<(String, String)>,
+    pub stay: Stay,
+}
+
+/// What a source is asked: the case, its site and the suspected person's stay.
+pub struct ExposureQueryCtx<'a> {
+    pub state: &'a AppState,
+    pub case: &'a Case,
+    pub site: &'a Site,
+    pub suspect: Stay,
+    pub window: Duration,
+}
+
+type SourceFuture<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Vec<Presence>, ApiError>> + Send + 'a>,
+>;
+
+/// A source of exposure records.
+pub type ExposureSource = for<'a> fn(&'a ExposureQueryCtx<'a>) -> SourceFuture<'a>;
+
+/// The one extension point of the exposure list: every source of "who was in the hall
+/// when". Door records now; the queue and window areas add their function here.
+pub const EXPOSURE_SOURCES: &[ExposureSource] = &[door_presence];
+
+/// Door records: visitors, each taken to stay the window's length from their reading, and
+/// staff on duty from their pre-shift to their post-shift check (or the day's end).
+fn door_presence<'a>(q: &'a ExposureQueryCtx<'a>) -> SourceFuture<'a> {
+    Box::pin(async move {
+        let (state, case, site, suspect, window) = (q.state, q.case, q.site, q.suspect, q.window);
+        // Anyone whose visit could overlap: entered up to one window before, until it ends.
+        let visits = store::door_visits(
+            &state.store,
+            &state.vault,
+            site.id,
+            suspect.from - window,
+            suspect.until,
+        )
+        .await?;
+        let day_from = day_start(day_of(suspect.from));
+        let day_visits = store::door_visits(
+            &state.store,
+            &state.vault,
+            site.id,
+            day_from,
+            day_from + Duration::DAY,
+        )
+        .await?;
+        let end_of_day = (day_from + Duration::DAY).min(state.clock.now().max(suspect.until));
+        let mut out = Vec::new();
+        let mut on_duty = std::collections::HashSet::new();
+        for v in &day_visits {
+            let (Some(person), Some(screening_rules::Phase::PreShift)) = (v.person_id, v.phase)
+            else {
+                continue;
+            };
+            if case.details.person_id == Some(person) || !on_duty.insert(person) {
+                continue;
+            }
+            let post = day_visits
+                .iter()
+                .find(|p| {
+                    p.person_id == Some(person)
+                        && p.phase == Some(screening_rules::Phase::PostShift)
+                })
+                .map(|p| p.at);
+            out.push(presence(v, true, rules::duty(v.at, post, end_of_day)));
+        }
+        for v in &visits {
+            let same_person = v.person_id.is_some() && v.person_id == case.details.person_id;
+            if Some(v.screening_id) == case.details.screening_id
+                || v.phase.is_some()
+                || v.person_id.is_some_and(|p| on_duty.contains(&p))
+                || same_person
+            {
+                continue;
+            }
+            out.push(presence(v, false, Stay::visit(v.at, window)));
+        }
+        Ok(out)
+    })
+}
+
+fn presence(v: &store::Visit, on_duty: bool, stay: Stay) -> Presence {
+    Presence {
+        source: "door",
+        record_id: v.screening_id,
+        kind: v.kind,
+        on_duty,
+        person_id: v.person_id,
+        registration_id: v.registration_id,
+        masked: v.masked.clone(),
+        stay,
+    }
+}
+
 /// Builds the exposure list from every source; with `full`, names and phones are opened
 /// (the health authority's export), otherwise masked.
 pub async fn exposures(
@@ -1289,51 +1394,19 @@ pub async fn exposures(
         .seen_at
         .map_or(case.opened_at, from_unix_millis);
     let suspect = Stay::visit(seen, window);
-    // Anyone whose visit could overlap: entered up to one window before, until it ends.
-    let (from, until) = (seen - window, suspect.until);
-    let visits = store::door_visits(&state.store, &state.vault, site.id, from, until).await?;
-    // Staff on duty: from their pre-shift check that day to their post-shift check.
-    let day_from = day_start(day_of(seen));
-    let day_visits = store::door_visits(
-        &state.store,
-        &state.vault,
-        site.id,
-        day_from,
-        day_from + Duration::DAY,
-    )
-    .await?;
+    let ctx = ExposureQueryCtx {
+        state,
+        case,
+        site,
+        suspect,
+        window,
+    };
     let mut people = Vec::new();
-    let mut on_duty = std::collections::HashSet::new();
-    let end_of_day = (day_from + Duration::DAY).min(state.clock.now().max(suspect.until));
-    for v in &day_visits {
-        let (Some(person), Some(screening_rules::Phase::PreShift)) = (v.person_id, v.phase) else {
-            continue;
-        };
-        if case.details.person_id == Some(person) || !on_duty.insert(person) {
-            continue;
-        }
-        let post = day_visits
-            .iter()
-            .find(|p| {
-                p.person_id == Some(person) && p.phase == Some(screening_rules::Phase::PostShift)
-            })
-            .map(|p| p.at);
-        let duty = rules::duty(v.at, post, end_of_day);
-        if let Some(shared) = duty.overlap(suspect) {
-            people.push((v, true, duty, shared));
-        }
-    }
-    for v in &visits {
-        if Some(v.screening_id) == case.details.screening_id
-            || v.phase.is_some()
-            || v.person_id.is_some_and(|p| on_duty.contains(&p))
-            || (v.person_id.is_some() && v.person_id == case.details.person_id)
-        {
-            continue;
-        }
-        let stay = Stay::visit(v.at, window);
-        if let Some(shared) = stay.overlap(suspect) {
-            people.push((v, false, stay, shared));
+    for source in EXPOSURE_SOURCES {
+        for p in source(&ctx).await? {
+            if let Some(shared) = p.stay.overlap(suspect) {
+                people.push((p, shared));
+            }
         }
     }
     let mut contacts = std::collections::HashMap::new();
@@ -1342,34 +1415,39 @@ pub async fn exposures(
         contacts = store::registration_contacts(&state.store, &state.vault, &regs).await?;
     }
     let mut out = Vec::with_capacity(people.len());
-    for (v, duty, stay, shared) in people {
-        let (name, phone) = match (v.person_id, v.registration_id) {
-            (Some(p), _) => match org::find_person(&state.store, &state.vault, p).await? {
-                Some(p) if full => (p.name, p.phone.unwrap_or_default()),
-                Some(p) => (
-                    mask_name(&p.name),
-                    p.phone.as_deref().map(mask_phone).unwrap_or_default(),
+    for (p, shared) in people {
+        let (name, phone) = match (p.person_id, p.registration_id) {
+            (Some(id), _) => match org::find_person(&state.store, &state.vault, id).await? {
+                Some(found) if full => (found.name, found.phone.unwrap_or_default()),
+                Some(found) => (
+                    mask_name(&found.name),
+                    found.phone.as_deref().map(mask_phone).unwrap_or_default(),
                 ),
                 None => (String::new(), String::new()),
             },
             (None, Some(r)) if full => contacts
                 .get(&r)
-                .map(|(n, p)| (n.clone().unwrap_or_default(), p.clone().unwrap_or_default()))
+                .map(|(n, ph)| {
+                    (
+                        n.clone().unwrap_or_default(),
+                        ph.clone().unwrap_or_default(),
+                    )
+                })
                 .unwrap_or_default(),
-            (None, Some(_)) => v.masked.clone().unwrap_or_default(),
+            (None, Some(_)) => p.masked.clone().unwrap_or_default(),
             (None, None) => (String::new(), String::new()),
         };
         out.push(ExposureDto {
-            source: "door".into(),
-            record_id: v.screening_id,
-            subject_kind: v.kind.as_str().to_owned(),
-            on_duty: duty,
+            source: p.source.to_owned(),
+            record_id: p.record_id,
+            subject_kind: p.kind.as_str().to_owned(),
+            on_duty: p.on_duty,
             name,
             phone,
-            person_id: v.person_id,
-            registration_id: v.registration_id,
-            from: stay.from,
-            until: stay.until,
+            person_id: p.person_id,
+            registration_id: p.registration_id,
+            from: p.stay.from,
+            until: p.stay.until,
             overlap_minutes: shared.minutes(),
         });
     }

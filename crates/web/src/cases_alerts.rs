@@ -19,14 +19,14 @@ use fangkong_store::org::{self, Site};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::json;
 use sha2::Sha256;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
 /// How often the worker looks for due escalations and messages.
 const TICK: Duration = Duration::from_secs(5);
-/// How often fever rates are evaluated.
-const FEVER_EVERY: Duration = Duration::from_secs(60);
+/// Fever rates are evaluated every this many passes (once a minute).
+const FEVER_EVERY: u32 = 12;
 /// How long a process holds a message it is sending.
 const LEASE: time::Duration = time::Duration::seconds(60);
 
@@ -53,15 +53,12 @@ pub fn start(state: AppState, mut stopping: watch::Receiver<bool>) {
         let client = client.as_ref();
         let mut every = tokio::time::interval(TICK);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        let mut fever_at: Option<Instant> = None;
+        let mut passes = 0u32;
         loop {
             tokio::select! {
                 _ = every.tick() => {
-                    let fever = fever_at.is_none_or(|t| t.elapsed() >= FEVER_EVERY);
-                    if fever {
-                        fever_at = Some(Instant::now());
-                    }
-                    pass(&state, client, fever).await;
+                    pass(&state, client, passes.is_multiple_of(FEVER_EVERY)).await;
+                    passes = passes.wrapping_add(1);
                 }
                 () = state.robots.notified() => {
                     if let Err(e) = deliver(&state, client).await {
