@@ -1652,12 +1652,13 @@ fn mean(v: &[i64]) -> Option<f64> {
     if v.is_empty() {
         return None;
     }
-    let sum: i64 = v.iter().sum();
-    let n = i32::try_from(v.len()).unwrap_or(i32::MAX);
-    // Minutes of a few hundred cases fit f64 exactly.
-    #[allow(clippy::cast_precision_loss)]
-    let sum = sum as f64;
-    Some((sum / f64::from(n) * 10.0).round() / 10.0)
+    // Minutes fit i32; their sum over the cases of a ledger fits f64 exactly.
+    let sum: f64 = v
+        .iter()
+        .map(|m| f64::from(i32::try_from(*m).unwrap_or(i32::MAX)))
+        .sum();
+    let n = f64::from(u32::try_from(v.len()).unwrap_or(u32::MAX));
+    Some((sum / n * 10.0).round() / 10.0)
 }
 
 /// Response times per site over the cases a filter selects.
