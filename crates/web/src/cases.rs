@@ -1964,3 +1964,33 @@ async fn get_deliveries(
     let log = store::deliveries(&state.store, &sites, 200).await?;
     Ok(Json(log.iter().map(delivery_dto).collect()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{date, datetime};
+
+    #[test]
+    fn a_robots_address_is_shown_up_to_its_host() {
+        assert_eq!(
+            url_shown("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc"),
+            "https://qyapi.weixin.qq.com/…"
+        );
+        assert_eq!(url_shown("not a url"), "");
+    }
+
+    #[test]
+    fn mean_minutes_are_rounded_to_a_tenth() {
+        assert_eq!(mean(&[]), None);
+        assert_eq!(mean(&[3, 4]), Some(3.5));
+        assert_eq!(mean(&[1, 1, 2]), Some(1.3));
+    }
+
+    #[test]
+    fn a_beijing_day_starts_at_16_utc_the_day_before() {
+        assert_eq!(
+            day_start(date!(2020 - 01 - 29)),
+            datetime!(2020-01-28 16:00 UTC)
+        );
+    }
+}
