@@ -101,6 +101,22 @@ fn with_location(mut res: Response, path: String) -> Response {
     res
 }
 
+/// A replayed creation, with the `Location` of the case its first answer created.
+async fn replayed_case(res: Response) -> Response {
+    let (parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let id = serde_json::from_slice::<OpenedCase>(&bytes)
+        .ok()
+        .map(|c| c.id);
+    let res = Response::from_parts(parts, axum::body::Body::from(bytes));
+    match id {
+        Some(id) => with_location(res, format!("/api/v1/cases/{id}")),
+        None => res,
+    }
+}
+
 /// A case in the asker's scope, with its site; otherwise "not found".
 pub async fn case_in_scope(
     state: &AppState,
@@ -340,7 +356,7 @@ pub async fn open_case(
     };
     let mut tx = state.store.begin().await?;
     if let Some(replay) = idem.check_in(&mut tx).await? {
-        return Ok(with_location(replay, format!("/api/v1/cases/{id}")));
+        return Ok(replayed_case(replay).await);
     }
     store::insert_case(&mut tx, &state.vault, &new, state.ids.as_ref()).await?;
     if let Some(sid) = body.screening_id {
