@@ -320,10 +320,7 @@ pub async fn list_cases(
         return Ok(Vec::new());
     }
     let mut values: Vec<Value> = f.sites.iter().map(|s| (*s).into()).collect();
-    let list = (1..=values.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = crate::value::placeholders(1, values.len());
     let mut sql = format!("SELECT {CASE_COLUMNS} WHERE site_id IN ({list})");
     let mut clause = |cond: &str, v: Value| {
         values.push(v);
@@ -538,10 +535,7 @@ pub async fn alerts(
         return Ok(Vec::new());
     }
     let mut values: Vec<Value> = sites.iter().map(|s| (*s).into()).collect();
-    let list = (1..=values.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = crate::value::placeholders(1, values.len());
     values.push(since.into());
     let open = if open_only {
         " AND acknowledged_at IS NULL"
@@ -734,10 +728,7 @@ pub async fn urgent_reports(
         return Ok(Vec::new());
     }
     let mut values: Vec<Value> = sites.iter().map(|s| (*s).into()).collect();
-    let list = (1..=values.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = crate::value::placeholders(1, values.len());
     values.push(i64::from(limit).into());
     let sql = format!(
         "SELECT {UPWARD_COLUMNS} WHERE site_id IN ({list}) AND channel = 'system' ORDER BY at DESC LIMIT ${}",
@@ -948,10 +939,7 @@ pub async fn deliveries(store: &Store, sites: &[Uuid], limit: u32) -> Result<Vec
         return Ok(Vec::new());
     }
     let mut values: Vec<Value> = sites.iter().map(|s| (*s).into()).collect();
-    let list = (1..=values.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = crate::value::placeholders(1, values.len());
     values.push(i64::from(limit).into());
     let sql = format!(
         "SELECT {DELIVERY_COLUMNS} JOIN webhooks w ON w.id = d.webhook_id WHERE w.site_id IN ({list}) \

@@ -675,10 +675,7 @@ pub async fn registration_masks(
     wanted.dedup();
     let mut out = std::collections::HashMap::new();
     for chunk in wanted.chunks(500) {
-        let list = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = crate::value::placeholders(1, chunk.len());
         let sql = format!("SELECT id, name_enc, phone_enc FROM registrations WHERE id IN ({list})");
         let values: Vec<crate::Value> = chunk.iter().map(|id| (*id).into()).collect();
         for r in store.query(&sql, &values).await? {

@@ -83,6 +83,14 @@ macro_rules! params {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row(pub(crate) Vec<Value>);
 
+/// Bind markers for an `IN (…)` list: `$first, $first+1, …` for `count` values.
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl Row {
     pub fn get<T: FromValue>(&self, idx: usize) -> Result<T, StoreError> {
         let v = self
