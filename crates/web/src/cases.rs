@@ -1224,24 +1224,31 @@ async fn get_urgent(
     State(state): State<AppState>,
     who: Principal,
 ) -> Result<Json<Vec<UpwardDto>>, ApiError> {
-    let sites = scope_sites(&state, &who).await?;
-    let codes = site_codes(&state).await?;
-    let reports = store::urgent_reports(&state.store, &state.vault, &sites, 200).await?;
-    Ok(Json(
-        reports
-            .into_iter()
-            .map(|u| UpwardDto {
-                id: u.id,
-                case_id: u.case_id,
-                site: codes.get(&u.site_id).cloned().unwrap_or_default(),
-                at: u.at,
-                channel: u.channel.as_str().to_owned(),
-                reported_by: u.reported_by,
-                content: u.content,
-                recorded_by: u.recorded_by,
-            })
-            .collect(),
-    ))
+    Ok(Json(urgent(&state, &who, 200).await?))
+}
+
+/// Urgent reports sent to the district through this system from the asker's scope.
+pub async fn urgent(
+    state: &AppState,
+    who: &Principal,
+    limit: u32,
+) -> Result<Vec<UpwardDto>, ApiError> {
+    let sites = scope_sites(state, who).await?;
+    let codes = site_codes(state).await?;
+    let reports = store::urgent_reports(&state.store, &state.vault, &sites, limit).await?;
+    Ok(reports
+        .into_iter()
+        .map(|u| UpwardDto {
+            id: u.id,
+            case_id: u.case_id,
+            site: codes.get(&u.site_id).cloned().unwrap_or_default(),
+            at: u.at,
+            channel: u.channel.as_str().to_owned(),
+            reported_by: u.reported_by,
+            content: u.content,
+            recorded_by: u.recorded_by,
+        })
+        .collect())
 }
 
 /// Someone in the hall at the same time as the suspected person.

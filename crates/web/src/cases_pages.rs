@@ -1306,6 +1306,8 @@ struct AlertsPage {
     rows: Vec<FeverRow>,
     chart_height: u32,
     bar_width: u32,
+    /// Reports sent to the district through this system: `(time, site, by, content, case)`.
+    urgent: Vec<(String, String, String, String, Uuid)>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1355,6 +1357,23 @@ async fn alerts_page(
                 .collect(),
             chart_height: CHART_HEIGHT,
             bar_width: BAR,
+            urgent: if who.can(Permission::CasesRead) {
+                api::urgent(&state, &who, 50)
+                    .await?
+                    .into_iter()
+                    .map(|u| {
+                        (
+                            local_time(u.at),
+                            u.site,
+                            u.reported_by,
+                            u.content,
+                            u.case_id,
+                        )
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
         })
     }
     .await;

@@ -1299,6 +1299,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("alerts.view_chart", "查看趋势", "See the trend"),
     ("alerts.acknowledge", "确认收到", "Acknowledge"),
     ("alerts.acknowledged_by", "确认人", "Acknowledged by"),
+    (
+        "alerts.urgent",
+        "报区指挥部的紧急报告",
+        "Urgent reports to the district",
+    ),
     ("alerts.recent", "最近已确认的警报", "Recently acknowledged"),
     ("alerts.people", "人", "people"),
     ("alerts.level.raised", "已报告", "Reported"),

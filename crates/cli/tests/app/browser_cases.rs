@@ -468,6 +468,9 @@ async fn a_case_opened_by_hand_is_worked_through_its_page() {
     assert_eq!(inbox[0]["channel"], "system");
     assert_eq!(inbox[0]["content"], report);
     assert_eq!(inbox[0]["reported_by"], "leader");
+    // The district's dashboard lists it among the urgent reports.
+    c.goto(&app.url("/alerts")).await.unwrap();
+    assert!(text(&c, "#urgent-table").await.contains(report));
     screenshot(&c, "case-upper-zh-CN.png").await;
     c.close().await.unwrap();
     app.stop().await;
