@@ -106,6 +106,11 @@ impl Hub {
         hub
     }
 
+    /// Live streams this process serves now.
+    pub fn open_streams(&self) -> usize {
+        MAX_STREAMS.saturating_sub(self.streams.available_permits())
+    }
+
     /// Marks a topic as changed; a notice follows shortly.
     pub fn touch(&self, topic: Topic) {
         self.dirty
@@ -113,6 +118,24 @@ impl Hub {
             .unwrap_or_else(|e| e.into_inner())
             .insert(topic);
         self.wake.notify_one();
+    }
+}
+
+/// One open stream: counted in `fangkong_live_streams` until it ends.
+struct Open {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Open {
+    fn new(permit: tokio::sync::OwnedSemaphorePermit) -> Open {
+        metrics::gauge!("fangkong_live_streams").increment(1.0);
+        Open { _permit: permit }
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        metrics::gauge!("fangkong_live_streams").decrement(1.0);
     }
 }
 
@@ -136,6 +159,7 @@ async fn stream(
         .clone()
         .try_acquire_owned()
         .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable"))?;
+    let held = Open::new(permit);
     let wanted: Option<HashSet<Topic>> = filter.topics.map(|t| {
         t.split(',')
             .filter_map(|s| Topic::parse(s.trim()))
@@ -157,8 +181,8 @@ async fn stream(
         })
         .take_until(Box::pin(stopped))
         .map(move |event| {
-            // The stream holds its permit until it ends.
-            let _held = &permit;
+            // The stream holds its permit (and its place in the gauge) until it ends.
+            let _held = &held;
             event
         });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))

@@ -591,3 +591,45 @@ async fn the_dashboard_draws_the_fever_rate_chart() {
     c.close().await.unwrap();
     app.stop().await;
 }
+
+/// A page's live streams end when it is left: browsers keep left pages (the back-forward
+/// cache) with their connections, and six of them stall the next request to the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_a_page_ends_its_live_streams() {
+    let Some(driver) = driver().await else { return };
+    let app = TestApp::sqlite().await;
+    let c = browser(&driver, 1280, 900).await;
+    sign_in(&c, &app, "leader").await;
+    // Eight pages, each with the banner's stream and some with their own.
+    for page in [
+        "/occupancy",
+        "/alerts",
+        "/cases",
+        "/staff-checks/missing",
+        "/",
+        "/occupancy",
+        "/alerts",
+        "/cases",
+    ] {
+        c.goto(&app.url(page)).await.unwrap();
+        wait_banner_stream(&c).await;
+    }
+    // The last page's streams stay; every earlier one ends.
+    let mut open = app.live_streams();
+    for _ in 0..100 {
+        if open <= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        open = app.live_streams();
+    }
+    assert!(
+        open <= 2,
+        "{open} live streams are still open after eight pages"
+    );
+    // And a sign-out goes through at once (it would wait for a free connection).
+    click(&c, "logout").await;
+    wait_text(&c, "h1", "登录").await;
+    c.close().await.unwrap();
+    app.stop().await;
+}

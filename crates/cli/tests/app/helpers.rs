@@ -149,6 +149,12 @@ impl TestApp {
             .expect("the alert pass runs")
     }
 
+    /// Live streams (SSE) the server holds open now.
+    pub fn live_streams(&self) -> usize {
+        let running = self.running.as_ref().expect("the app is running");
+        running.state.live.open_streams()
+    }
+
     /// The demo password of `username`.
     pub fn password(&self, username: &str) -> String {
         self.accounts
