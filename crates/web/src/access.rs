@@ -139,6 +139,7 @@ pub const ROUTES: &[(&str, &str, Permission)] = &[
     ("POST", "/cases/new", P::CasesWrite),
     ("GET", "/cases/{id}", P::CasesRead),
     ("GET", "/cases/{id}/print", P::CasesRead),
+    ("POST", "/cases/{id}/reveal/{field}", P::PersonalReveal),
     ("POST", "/cases/{id}/actions", P::CasesWrite),
     ("POST", "/cases/{id}/outcome", P::CasesWrite),
     ("POST", "/cases/{id}/acknowledge", P::AlertsAcknowledge),
@@ -156,6 +157,7 @@ pub const ROUTES: &[(&str, &str, Permission)] = &[
     ("GET", "/api/v1/cases", P::CasesRead),
     ("GET", "/api/v1/cases/response-times", P::CasesRead),
     ("GET", "/api/v1/cases/{id}", P::CasesRead),
+    ("POST", "/api/v1/cases/{id}/reveal", P::PersonalReveal),
     ("POST", "/api/v1/cases/{id}/actions", P::CasesWrite),
     ("POST", "/api/v1/cases/{id}/outcome", P::CasesWrite),
     (
@@ -731,6 +733,8 @@ const HOT_ROUTES: &[&str] = &[
     "/cases/{id}/acknowledge",
     "/cases/{id}/upward-report",
     "/alerts/{id}/acknowledge",
+    "/cases/{id}/reveal/{field}",
+    "/api/v1/cases/{id}/reveal",
 ];
 
 /// After a change that may touch accounts, tokens or the organisation: empties this

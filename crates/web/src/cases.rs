@@ -54,6 +54,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(post_case, list_cases))
         .routes(routes!(get_case))
+        .routes(routes!(post_reveal))
         .routes(routes!(post_action))
         .routes(routes!(post_outcome))
         .routes(routes!(post_acknowledge))
@@ -753,6 +754,70 @@ pub fn day_start(d: Date) -> OffsetDateTime {
 pub async fn scope_sites(state: &AppState, who: &Principal) -> Result<Vec<Uuid>, ApiError> {
     let a = who.account()?;
     Ok(org::subtree(&state.store, a.site_id).await?)
+}
+
+/// Reveals the name or phone of a case's person and records who saw it (page and API).
+pub async fn reveal(
+    state: &AppState,
+    who: &Principal,
+    id: Uuid,
+    field: &str,
+) -> Result<String, ApiError> {
+    let field = match field.trim() {
+        f @ ("name" | "phone") => f,
+        _ => {
+            return Err(ApiError::invalid(vec![FieldError::new(
+                "field",
+                "person.field.invalid",
+            )]));
+        }
+    };
+    let (case, site) = case_in_scope(state, who, id).await?;
+    let (name, phone) = full_person(state, &case.details).await?;
+    audit::append_now(
+        &state.store,
+        state.clock.now(),
+        &Record {
+            actor: who.actor(),
+            addr: &who.addr,
+            action: "case.reveal",
+            target: format!("case:{id}"),
+            site: &site.code,
+            outcome: AuditOutcome::Ok,
+            detail: serde_json::json!({"field": field}),
+        },
+    )
+    .await?;
+    Ok(if field == "name" { name } else { phone })
+}
+
+/// Reveals the name or phone of a case's person, for a leader who must call them.
+/// Audited; answers are not cached.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/reveal", tag = "cases",
+    request_body = crate::org::RevealBody,
+    params(("id" = Uuid, Path, description = "Case id")),
+    responses((status = 200, body = crate::org::Revealed), (status = 404, description = "No such case in your scope"),
+        (status = 422, description = "Unknown field")))]
+async fn post_reveal(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<Uuid>,
+    body: JsonBody<crate::org::RevealBody>,
+) -> Result<Response, ApiError> {
+    let field = body.value.field.trim().to_owned();
+    let value = reveal(&state, &who, id, &field).await?;
+    let mut res = json_response(
+        StatusCode::OK,
+        to_text(&crate::org::Revealed {
+            field,
+            value: Some(value),
+        })?,
+    );
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(res)
 }
 
 /// A line of the ledger.

@@ -41,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/cases/webhooks/{id}/active", post(webhook_active))
         .route("/cases/{id}", get(case_page))
         .route("/cases/{id}/print", get(print_page))
+        .route("/cases/{id}/reveal/{field}", post(reveal_field))
         .route("/cases/{id}/actions", post(action_form))
         .route("/cases/{id}/outcome", post(outcome_form))
         .route("/cases/{id}/acknowledge", post(case_ack_form))
@@ -618,6 +619,7 @@ struct CasePage {
     can_ack: bool,
     can_report: bool,
     can_export: bool,
+    can_reveal: bool,
     action_choices: Vec<(&'static str, &'static str)>,
     outcome_choices: Vec<(&'static str, &'static str)>,
     channel_choices: Vec<(&'static str, &'static str)>,
@@ -734,6 +736,7 @@ async fn case_view(
         can_ack: who.can(Permission::AlertsAcknowledge),
         can_report: who.can(Permission::UpwardReport),
         can_export: who.can(Permission::CasesExport),
+        can_reveal: who.can(Permission::PersonalReveal),
         action_choices: choices(
             "cases.action",
             Action::ALL.iter().map(|a| a.as_str()).collect(),
@@ -907,6 +910,29 @@ async fn upward_form(
     };
     let outcome = api::report_upward(&state, &who, id, &b, &idem).await;
     after_form(&state, locale, &who, id, outcome).await
+}
+
+/// The htmx reveal of the person's name or phone, in place of the masked one; never cached.
+async fn reveal_field(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    Path((id, field)): Path<(Uuid, String)>,
+) -> Response {
+    match api::reveal(&state, &who, id, &field).await {
+        Ok(value) => {
+            let mut res = render(&crate::org_pages::RevealedField {
+                title: locale.t("person.revealed"),
+                value,
+            });
+            res.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            );
+            res
+        }
+        Err(e) => (e.status, locale.t("person.reveal_failed")).into_response(),
+    }
 }
 
 #[derive(Template)]

@@ -681,9 +681,9 @@ async fn remove_person_form(
     source = r#"<span class="revealed" title="{{ title }}">{{ value }}</span>"#,
     ext = "html"
 )]
-struct RevealedField {
-    title: &'static str,
-    value: String,
+pub(crate) struct RevealedField {
+    pub(crate) title: &'static str,
+    pub(crate) value: String,
 }
 
 /// The htmx reveal: the plain value in place of the masked one, never cached.

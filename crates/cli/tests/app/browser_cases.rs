@@ -306,6 +306,9 @@ async fn a_case_opened_by_hand_is_worked_through_its_page() {
     let body = text(&c, "main").await;
     assert!(!body.contains("13800138000"), "the phone in full: {body}");
     assert!(body.contains("38.1"), "{body}");
+    // A leader who must call the person reveals the phone (audited).
+    click(&c, "reveal-phone").await;
+    wait_contains(&c, "main", "13800138000").await;
 
     // Stored text is shown as text: no element made of it, no script run.
     let details = c

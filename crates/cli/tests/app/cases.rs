@@ -987,3 +987,52 @@ async fn a_suspect_alerts_the_leaders_and_the_robot_on_postgres() {
     assert!(content(&message).contains(JD_NAME));
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_reveals_the_persons_phone_and_the_reveal_is_audited() {
+    let app = TestApp::sqlite().await;
+    let id = id_of(&open_case(&app, &hand_case("JD")).await);
+    let case = case_of(&app, &id).await;
+    assert_ne!(case["phone"], PHONE, "masked by default");
+    let leader = app.token_for("leader").await;
+    let path = format!("/api/v1/cases/{id}/reveal");
+    let res = app
+        .post_as(&path, &json!({"field": "phone"}), Some(&leader))
+        .await;
+    assert_eq!(
+        res.headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap()),
+        Some("no-store")
+    );
+    let shown = json(res, 200).await;
+    assert_eq!(shown["value"], PHONE);
+    let shown = json(
+        app.post_as(&path, &json!({"field": "name"}), Some(&leader))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(shown["value"], NAME);
+    // An unknown field is refused; the district office may not reveal.
+    let bad = app
+        .post_as(&path, &json!({"field": "id_number"}), Some(&leader))
+        .await;
+    assert_eq!(field_codes(bad).await, ["person.field.invalid"]);
+    let upper = app.token_for("upper").await;
+    assert_eq!(
+        app.post_as(&path, &json!({"field": "phone"}), Some(&upper))
+            .await
+            .status(),
+        403
+    );
+    let log = json(app.get("/api/v1/audit?action=case.reveal").await, 200).await;
+    let entries = log.as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{log}");
+    assert!(log.to_string().contains(&id));
+    assert!(
+        !log.to_string().contains(PHONE),
+        "the audit names the field, not the value"
+    );
+    app.stop().await;
+}
