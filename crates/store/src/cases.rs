@@ -354,8 +354,15 @@ pub async fn list_cases(
         .collect()
 }
 
-/// Reads a case inside a transaction, for a change.
+/// Reads a case inside a transaction, for a change. The row is locked first (a write that
+/// changes nothing), so two changes of one case's sealed details on PostgreSQL follow
+/// each other instead of one overwriting the other; SQLite has one writer anyway.
 async fn case_in(tx: &mut Tx, vault: &Vault, id: Uuid) -> Result<Case> {
+    tx.execute(
+        "UPDATE cases SET status = status WHERE id = $1",
+        &params![id],
+    )
+    .await?;
     let r = tx
         .query_opt(
             &format!("SELECT {CASE_COLUMNS} WHERE id = $1"),

@@ -2422,6 +2422,46 @@ async fn cases_ledger(store: &Store) {
             .any(|(_, m, n)| m == "screened.citizen" && *n == 3),
         "{counts:?}"
     );
+    // Two actions recorded at once both stay in the sealed details: the second waits for
+    // the first instead of overwriting it with what it read before the first committed.
+    let mut first = store.begin().await.unwrap();
+    cs::add_action(
+        &mut first,
+        &v,
+        ids.new_id(),
+        case.id,
+        NOW,
+        "leader",
+        Action::SentHome,
+        "",
+    )
+    .await
+    .unwrap();
+    let second = {
+        let (store, ids, id) = (store.clone(), ids.clone(), case.id);
+        tokio::spawn(async move {
+            let mut tx = store.begin().await.unwrap();
+            cs::add_action(
+                &mut tx,
+                &vault(),
+                ids.new_id(),
+                id,
+                NOW,
+                "leader",
+                Action::Isolated,
+                "",
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+        })
+    };
+    // Let the second reach its read before the first commits.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    first.commit().await.unwrap();
+    second.await.unwrap();
+    let stored = cs::find_case(store, &v, case.id).await.unwrap().unwrap();
+    assert_eq!(stored.details.actions.len(), 3, "no action lost");
 }
 contract!(
     cases_alerts_escalation_robots_and_upward_reports,
