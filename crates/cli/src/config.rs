@@ -108,6 +108,14 @@ pub struct Options {
     /// Floor on the standard deviation of the EARS baseline (fever-rate alerts) [default: 0.5].
     #[arg(long, env = "FANGKONG_EARS_SD_FLOOR", global = true, value_name = "SD")]
     pub ears_sd_floor: Option<f64>,
+    /// Hosts group robots may be at, comma-separated [default: qyapi.weixin.qq.com,oapi.dingtalk.com]
+    #[arg(
+        long,
+        env = "FANGKONG_ROBOT_HOSTS",
+        global = true,
+        value_name = "HOSTS"
+    )]
+    pub robot_hosts: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -128,6 +136,7 @@ struct FileConfig {
     ack_minutes: Option<u16>,
     exposure_minutes: Option<u16>,
     ears_sd_floor: Option<f64>,
+    robot_hosts: Option<String>,
 }
 
 /// Where the personal-data key comes from.
@@ -318,6 +327,22 @@ impl Settings {
             .ok()
             .filter(|p| p.sd_floor <= 10.0)
             .ok_or("the EARS standard-deviation floor must be above 0 and at most 10")?;
+        }
+        if let Some(hosts) = opts.robot_hosts.clone().or(file.robot_hosts) {
+            let hosts: Vec<String> = hosts
+                .split(',')
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect();
+            if hosts
+                .iter()
+                .any(|h| h.contains(['/', ':', '@', ' ']) && h != "[::1]")
+            {
+                return Err(
+                    "robot hosts are host names, comma-separated (no scheme, port or path)".into(),
+                );
+            }
+            cases.robot_hosts = hosts;
         }
         let mqtt = match opts
             .mqtt_url

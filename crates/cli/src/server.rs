@@ -193,7 +193,7 @@ pub async fn start(
         auth: settings.auth,
         setup,
         screening: settings.screening,
-        cases: settings.cases,
+        cases: settings.cases.clone(),
         robots: Arc::default(),
         cache: fangkong_web::cache::Cache::default(),
         registrations: fangkong_web::screening::registration_limiter(),

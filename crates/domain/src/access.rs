@@ -125,7 +125,9 @@ pub enum Permission {
     RecordsPurge,
     /// See the suspected-case ledger (personal fields masked) and its exposure lists.
     CasesRead,
-    /// Open a case record by hand and record its actions and outcome.
+    /// Open a case record by hand (a staff member reporting symptoms).
+    CasesOpen,
+    /// Record a case's actions and outcome.
     CasesWrite,
     /// Export the ledger and exposure lists with personal fields in full (audited).
     CasesExport,
@@ -140,7 +142,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 27] = [
+    pub const ALL: [Permission; 28] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::OrgRead,
@@ -162,6 +164,7 @@ impl Permission {
         Permission::DevicesManage,
         Permission::RecordsPurge,
         Permission::CasesRead,
+        Permission::CasesOpen,
         Permission::CasesWrite,
         Permission::CasesExport,
         Permission::AlertsRead,
@@ -239,10 +242,12 @@ pub const GRANTS: &[(Permission, &[Role])] = &[
     // support group (综合保障组) runs the door and keeps the ledger with it; the district
     // command office reads what is reported to it.
     (P::CasesRead, &[R::Admin, R::Leader, R::Support, R::Upper]),
+    // A unit administrator reports a staff member of the unit but does not read the ledger.
     (
-        P::CasesWrite,
+        P::CasesOpen,
         &[R::Admin, R::Leader, R::Support, R::UnitAdmin],
     ),
+    (P::CasesWrite, &[R::Admin, R::Leader, R::Support]),
     (P::CasesExport, &[R::Admin, R::Leader]),
     (P::AlertsRead, &[R::Admin, R::Leader, R::Support, R::Upper]),
     (P::AlertsAcknowledge, &[R::Admin, R::Leader]),
@@ -359,7 +364,11 @@ mod tests {
         }
         assert!(Role::Upper.can(P::CasesRead) && Role::Upper.can(P::AlertsRead));
         assert!(!Role::Upper.can(P::CasesWrite));
-        assert!(Role::UnitAdmin.can(P::CasesWrite) && !Role::UnitAdmin.can(P::CasesRead));
+        assert!(Role::UnitAdmin.can(P::CasesOpen) && !Role::UnitAdmin.can(P::CasesRead));
+        assert!(
+            !Role::UnitAdmin.can(P::CasesWrite),
+            "no blind changes of cases"
+        );
         assert!(!Role::Leader.can(P::WebhooksManage));
     }
 

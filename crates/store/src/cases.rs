@@ -880,24 +880,24 @@ fn decode_delivery(r: &Row) -> Result<Delivery> {
     })
 }
 
-/// Claims up to `limit` pending deliveries that are due, each for `lease` (so several
-/// processes never send one message twice at once), oldest first.
-pub async fn claim_due(
+/// Claims the oldest pending delivery that is due for `lease` (so several processes never
+/// send one message at once); `None` when nothing is due. Returns it with its lease, which
+/// [`record_attempt`] must still hold.
+pub async fn claim_next(
     store: &Store,
     now: OffsetDateTime,
     lease: time::Duration,
-    limit: u32,
-) -> Result<Vec<Delivery>> {
+) -> Result<Option<(Delivery, OffsetDateTime)>> {
     let due = store
         .query(
             &format!(
                 "SELECT {DELIVERY_COLUMNS} WHERE d.status = 'pending' AND d.next_at <= $1 \
-                 AND (d.leased_until IS NULL OR d.leased_until <= $1) ORDER BY d.next_at, d.id LIMIT $2"
+                 AND (d.leased_until IS NULL OR d.leased_until <= $1) ORDER BY d.next_at, d.id LIMIT 10"
             ),
-            &params![now, i64::from(limit)],
+            &params![now],
         )
         .await?;
-    let mut claimed = Vec::new();
+    let until = now + lease;
     for r in &due {
         let d = decode_delivery(r)?;
         let mut tx = store.begin().await?;
@@ -905,15 +905,15 @@ pub async fn claim_due(
             .execute(
                 "UPDATE deliveries SET leased_until = $2 WHERE id = $1 AND status = 'pending' \
                  AND (leased_until IS NULL OR leased_until <= $3)",
-                &params![d.id, now + lease, now],
+                &params![d.id, until, now],
             )
             .await?;
         tx.commit().await?;
         if n == 1 {
-            claimed.push(d);
+            return Ok(Some((d, until)));
         }
     }
-    Ok(claimed)
+    Ok(None)
 }
 
 /// The result of one attempt.
@@ -929,15 +929,34 @@ pub struct Attempt {
     pub sent_at: Option<OffsetDateTime>,
 }
 
-pub async fn record_attempt(store: &Store, id: Uuid, a: &Attempt) -> Result<()> {
+/// Records an attempt of a delivery this process holds the `lease` of; false (nothing
+/// written) when the lease was lost to another process.
+pub async fn record_attempt(
+    store: &Store,
+    id: Uuid,
+    lease: OffsetDateTime,
+    a: &Attempt,
+) -> Result<bool> {
     let mut tx = store.begin().await?;
-    tx.execute(
-        "UPDATE deliveries SET body = $2, attempts = $3, status = $4, next_at = $5, last_status = $6, \
-         last_error = $7, sent_at = $8, leased_until = NULL WHERE id = $1",
-        &params![id, a.body.as_str(), a.attempts, a.status, a.next_at, a.http_status, a.error.clone(), a.sent_at],
-    )
-    .await?;
-    tx.commit().await
+    let n = tx
+        .execute(
+            "UPDATE deliveries SET body = $2, attempts = $3, status = $4, next_at = $5, last_status = $6, \
+             last_error = $7, sent_at = $8, leased_until = NULL WHERE id = $1 AND leased_until = $9",
+            &params![
+                id,
+                a.body.as_str(),
+                a.attempts,
+                a.status,
+                a.next_at,
+                a.http_status,
+                a.error.clone(),
+                a.sent_at,
+                lease
+            ],
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(n == 1)
 }
 
 /// The delivery log of these sites' robots, newest first.

@@ -2165,54 +2165,58 @@ async fn cases_ledger(store: &Store) {
         assert!(!dump.contains("secret-key"), "{table}");
     }
     // One message queued, for the active robot; a lease lets one claimer have it.
-    let due = cs::claim_due(store, NOW, Duration::seconds(60), 10)
-        .await
-        .unwrap();
-    assert_eq!(due.len(), 1);
-    assert_eq!(due[0].webhook_id, on.id);
+    let lease = Duration::seconds(60);
+    let (due, held) = cs::claim_next(store, NOW, lease).await.unwrap().unwrap();
+    assert_eq!(due.webhook_id, on.id);
     assert!(
-        cs::claim_due(store, NOW, Duration::seconds(60), 10)
-            .await
-            .unwrap()
-            .is_empty(),
+        cs::claim_next(store, NOW, lease).await.unwrap().is_none(),
         "leased"
     );
-    cs::record_attempt(
-        store,
-        due[0].id,
-        &cs::Attempt {
-            body: "{}".into(),
-            attempts: 1,
-            status: "pending",
-            next_at: NOW + Duration::seconds(30),
-            http_status: None,
-            error: Some("cannot connect".into()),
-            sent_at: None,
-        },
-    )
-    .await
-    .unwrap();
+    let attempt = cs::Attempt {
+        body: "{}".into(),
+        attempts: 1,
+        status: "pending",
+        next_at: NOW + Duration::seconds(30),
+        http_status: None,
+        error: Some("cannot connect".into()),
+        sent_at: None,
+    };
+    // Only the holder of the lease records the attempt.
     assert!(
-        cs::claim_due(
-            store,
-            NOW + Duration::seconds(10),
-            Duration::seconds(60),
-            10
-        )
-        .await
-        .unwrap()
-        .is_empty(),
+        !cs::record_attempt(store, due.id, held + Duration::seconds(1), &attempt)
+            .await
+            .unwrap()
+    );
+    assert!(
+        cs::record_attempt(store, due.id, held, &attempt)
+            .await
+            .unwrap()
+    );
+    assert!(
+        cs::claim_next(store, NOW + Duration::seconds(10), lease)
+            .await
+            .unwrap()
+            .is_none(),
         "not due yet"
     );
-    let again = cs::claim_due(
-        store,
-        NOW + Duration::seconds(30),
-        Duration::seconds(60),
-        10,
-    )
-    .await
-    .unwrap();
-    assert_eq!((again.len(), again[0].attempts), (1, 1));
+    let (again, _) = cs::claim_next(store, NOW + Duration::seconds(30), lease)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((again.id, again.attempts), (due.id, 1));
+    // A lease that ran out lets another process claim it.
+    assert!(
+        cs::claim_next(store, NOW + Duration::seconds(60), lease)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        cs::claim_next(store, NOW + Duration::seconds(91), lease)
+            .await
+            .unwrap()
+            .is_some()
+    );
     // Escalation moves the level once and queues the next message.
     let mut tx = store.begin().await.unwrap();
     assert!(

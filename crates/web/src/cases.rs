@@ -31,14 +31,20 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 /// Case settings of a deployment.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// How long the leadership group has to acknowledge an alert before it escalates.
     pub ack_deadline: Duration,
     /// How long a visit is taken to last, for the exposure list.
     pub exposure_window: Duration,
     pub ears: ears::EarsParams,
+    /// The hosts group robots may be at (the server posts to them); https only, except a
+    /// loopback relay on this machine.
+    pub robot_hosts: Vec<String>,
 }
+
+/// Where WeCom's and DingTalk's robots live.
+pub const ROBOT_HOSTS: [&str; 2] = ["qyapi.weixin.qq.com", "oapi.dingtalk.com"];
 
 impl Default for Settings {
     fn default() -> Self {
@@ -46,8 +52,25 @@ impl Default for Settings {
             ack_deadline: Duration::minutes(15),
             exposure_window: Duration::minutes(60),
             ears: ears::EarsParams::default(),
+            robot_hosts: ROBOT_HOSTS.iter().map(|h| (*h).to_owned()).collect(),
         }
     }
+}
+
+/// Whether the server may post to a robot at `url`: a listed host, over https (plain http
+/// only to a loopback relay, whose traffic never leaves the machine).
+pub fn robot_url_allowed(url: &str, hosts: &[String]) -> bool {
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    let Some(host) = u.host_str() else {
+        return false;
+    };
+    let listed = hosts.iter().any(|h| h.eq_ignore_ascii_case(host));
+    let loopback = host == "localhost" || host == "127.0.0.1" || host == "[::1]";
+    listed
+        && u.username().is_empty()
+        && (u.scheme() == "https" || (u.scheme() == "http" && loopback))
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -1137,11 +1160,13 @@ async fn post_acknowledge(
     let alert = store::case_alert(&state.store, case.id)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    // The alert is the request: a key reused for another alert is a conflict.
+    let fingerprint = alert.id.to_string();
     let idem = Idem::raw(
         "POST /api/v1/cases/{id}/acknowledge",
         &who,
         key.0.as_deref(),
-        "",
+        &fingerprint,
     );
     acknowledge(&state, &who, alert, &idem).await
 }
@@ -1161,11 +1186,12 @@ async fn post_alert_acknowledge(
     let alert = store::find_alert(&state.store, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    let fingerprint = alert.id.to_string();
     let idem = Idem::raw(
         "POST /api/v1/alerts/{id}/acknowledge",
         &who,
         key.0.as_deref(),
-        "",
+        &fingerprint,
     );
     acknowledge(&state, &who, alert, &idem).await
 }
@@ -1481,7 +1507,29 @@ pub async fn exposures(
         .details
         .seen_at
         .map_or(case.opened_at, from_unix_millis);
-    let suspect = Stay::visit(seen, window);
+    let mut suspect = Stay::visit(seen, window);
+    // A staff member was there for the whole shift: from the pre-shift check that day to
+    // the post-shift check (or the day's end).
+    if let Some(person) = case.details.person_id {
+        let day_from = day_start(day_of(seen));
+        let day = store::door_visits(
+            &state.store,
+            &state.vault,
+            site.id,
+            day_from,
+            day_from + Duration::DAY,
+        )
+        .await?;
+        let check = |phase| {
+            day.iter()
+                .find(|v| v.person_id == Some(person) && v.phase == Some(phase))
+                .map(|v| v.at)
+        };
+        if let Some(pre) = check(screening_rules::Phase::PreShift) {
+            let end = (day_from + Duration::DAY).min(state.clock.now().max(seen));
+            suspect = rules::duty(pre, check(screening_rules::Phase::PostShift), end);
+        }
+    }
     let ctx = ExposureQueryCtx {
         state,
         case,
@@ -1859,7 +1907,8 @@ pub async fn add_webhook(
     who: &Principal,
     site: &Site,
     body: &WebhookBody,
-) -> Result<WebhookDto, ApiError> {
+    idem: &Idem<'_>,
+) -> Result<Response, ApiError> {
     let mut errors = Vec::new();
     let format = match body.format.trim() {
         f @ ("wecom" | "dingtalk") => f.to_owned(),
@@ -1878,10 +1927,7 @@ pub async fn add_webhook(
         })
         .map_err(|e| errors.push(e));
     let url = body.url.trim();
-    let parsed = reqwest::Url::parse(url).ok().filter(|u| {
-        matches!(u.scheme(), "http" | "https") && u.host_str().is_some() && url.len() <= 1000
-    });
-    if parsed.is_none() {
+    if url.len() > 1000 || !robot_url_allowed(url, &state.cases.robot_hosts) {
         errors.push(FieldError::new("url", "cases.webhook.url"));
     }
     let secret = body
@@ -1914,6 +1960,9 @@ pub async fn add_webhook(
         created_at: now,
     };
     let mut tx = state.store.begin().await?;
+    if let Some(replay) = idem.check_in(&mut tx).await? {
+        return Ok(replay);
+    }
     store::insert_webhook(&mut tx, &state.vault, &hook).await?;
     audit::append(
         &mut tx,
@@ -1929,8 +1978,8 @@ pub async fn add_webhook(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(webhook_dto(&hook, &site.code))
+    let text = to_text(&webhook_dto(&hook, &site.code))?;
+    finish(state, idem, tx, StatusCode::CREATED, text).await
 }
 
 /// Turns a robot off or on again (page), audited.
@@ -1986,20 +2035,20 @@ async fn list_webhooks(
 /// DingTalk robot format, naming site, time and symptoms but never a person.
 #[utoipa::path(post, path = "/api/v1/sites/{code}/webhooks", tag = "cases",
     request_body = WebhookBody,
-    params(("code" = String, Path, description = "Site code")),
+    params(("code" = String, Path, description = "Site code"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 201, body = WebhookDto), (status = 404, description = "No such site in your scope"),
         (status = 422, description = "Invalid format, label or address")))]
 async fn post_webhook(
     State(state): State<AppState>,
     who: Principal,
     Path(code): Path<String>,
-    Json(body): Json<WebhookBody>,
-) -> Result<(StatusCode, Json<WebhookDto>), ApiError> {
+    key: IdempotencyKey,
+    body: JsonBody<WebhookBody>,
+) -> Result<Response, ApiError> {
     let site = who.site_in_scope(&state.store, &code).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(add_webhook(&state, &who, &site, &body).await?),
-    ))
+    let idem = Idem::new("POST /api/v1/sites/{code}/webhooks", &who, &key, &body);
+    add_webhook(&state, &who, &site, &body.value, &idem).await
 }
 
 /// One robot message and how it went.
@@ -2065,6 +2114,36 @@ mod tests {
             "https://qyapi.weixin.qq.com/…"
         );
         assert_eq!(url_shown("not a url"), "");
+    }
+
+    #[test]
+    fn robots_are_called_only_at_listed_hosts_over_https() {
+        let hosts = Settings::default().robot_hosts;
+        assert!(robot_url_allowed(
+            "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc",
+            &hosts
+        ));
+        assert!(robot_url_allowed(
+            "https://oapi.dingtalk.com/robot/send?access_token=x",
+            &hosts
+        ));
+        assert!(!robot_url_allowed(
+            "http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc",
+            &hosts
+        ));
+        assert!(!robot_url_allowed("https://169.254.169.254/latest", &hosts));
+        assert!(!robot_url_allowed(
+            "https://evil.example/qyapi.weixin.qq.com",
+            &hosts
+        ));
+        assert!(!robot_url_allowed(
+            "https://u:p@qyapi.weixin.qq.com/x",
+            &hosts
+        ));
+        let relay = vec!["127.0.0.1".to_owned()];
+        assert!(robot_url_allowed("http://127.0.0.1:9000/hook", &relay));
+        assert!(!robot_url_allowed("http://127.0.0.1:9000/hook", &hosts));
+        assert!(!robot_url_allowed("ftp://127.0.0.1/hook", &relay));
     }
 
     #[test]

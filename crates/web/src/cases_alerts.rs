@@ -195,27 +195,33 @@ async fn deliver(
     let Some(client) = client else {
         return Ok((0, 0));
     };
-    loop {
-        let now = state.clock.now();
-        let due = store::claim_due(&state.store, now, LEASE, 50).await?;
-        if due.is_empty() {
-            return Ok((sent, failed));
-        }
-        for d in due {
-            let attempt = send_one(state, client, &d).await?;
-            metrics::counter!("fangkong_webhook_deliveries_total", "outcome" => attempt.status)
-                .increment(1);
-            match attempt.status {
-                "sent" => sent += 1,
-                "failed" => {
-                    tracing::warn!(delivery = %d.id, error = ?attempt.error, "robot message failed for good");
-                    failed += 1;
-                }
-                _ => {}
+    // One message at a time, claimed just before it is sent: the lease (60 s) outlasts the
+    // longest attempt (8 s), so no other process sends it meanwhile.
+    while let Some((d, lease)) = store::claim_next(&state.store, state.clock.now(), LEASE).await? {
+        // A message that cannot even be prepared fails alone; the others still go out.
+        let attempt = match send_one(state, client, &d).await {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(delivery = %d.id, error = %e, "cannot prepare a robot message");
+                give_up(&d, d.attempts + 1, state.clock.now(), "cannot be prepared")
             }
-            store::record_attempt(&state.store, d.id, &attempt).await?;
+        };
+        metrics::counter!("fangkong_webhook_deliveries_total", "outcome" => attempt.status)
+            .increment(1);
+        if !store::record_attempt(&state.store, d.id, lease, &attempt).await? {
+            tracing::warn!(delivery = %d.id, "a robot message's lease ran out before its attempt was recorded");
+            continue;
+        }
+        match attempt.status {
+            "sent" => sent += 1,
+            "failed" => {
+                tracing::warn!(delivery = %d.id, error = ?attempt.error, "robot message failed for good");
+                failed += 1;
+            }
+            _ => {}
         }
     }
+    Ok((sent, failed))
 }
 
 async fn send_one(
@@ -236,6 +242,10 @@ async fn send_one(
     };
     if !hook.active {
         return Ok(give_up(d, attempts, now, "the robot was turned off"));
+    }
+    // An escalation nobody needs any more: the alert was acknowledged meanwhile.
+    if d.level > Level::Raised && alert.acknowledged_at.is_some() {
+        return Ok(give_up(d, attempts, now, "acknowledged before it was sent"));
     }
     let text = message(&alert, &site, d.level, state.cases.ack_deadline);
     let body = robot_body(&hook.format, &text, d.level.mentions_all());

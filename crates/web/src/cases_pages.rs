@@ -186,7 +186,7 @@ async fn ledger_page(
         lines: lines.iter().map(|l| line_view(locale, l)).collect(),
         times,
         errors,
-        can_write: who.can(Permission::CasesWrite),
+        can_write: who.can(Permission::CasesOpen),
         can_export: who.can(Permission::CasesExport),
     })
 }
@@ -446,6 +446,8 @@ struct CaseForm {
     animal_contact: Option<String>,
     case_contact: Option<String>,
     details: String,
+    /// When the person was in the hall, Beijing time (`YYYY-MM-DDTHH:MM`); now when empty.
+    seen_at: String,
     form_key: String,
 }
 
@@ -459,6 +461,8 @@ struct NewCasePage {
     form: CaseForm,
     errors: FormErrors,
     form_key: String,
+    /// The report was saved and the leadership group alerted.
+    reported: bool,
 }
 
 async fn new_view(
@@ -480,6 +484,7 @@ async fn new_view(
         form,
         errors,
         form_key: state.ids.new_id().to_string(),
+        reported: false,
     })
 }
 
@@ -523,8 +528,23 @@ fn case_body(f: &CaseForm) -> Result<CaseBody, fangkong_domain::FieldError> {
             at: None,
         }]
     };
+    let seen_at = match f.seen_at.trim() {
+        "" => None,
+        raw => Some(
+            time::PrimitiveDateTime::parse(
+                raw,
+                time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]"),
+            )
+            .map(|t| {
+                t.assume_offset(time::macros::offset!(+8))
+                    .to_offset(time::UtcOffset::UTC)
+            })
+            .map_err(|_| fangkong_domain::FieldError::new("seen_at", "cases.seen_at.invalid"))?,
+        ),
+    };
     Ok(CaseBody {
         site: f.site.clone(),
+        seen_at,
         subject_kind: f.subject_kind.clone(),
         name: Some(f.name.clone()),
         phone: Some(f.phone.clone()),
@@ -564,7 +584,25 @@ async fn new_form(
     };
     match outcome {
         Ok(res) => match created_id(res).await {
-            Some(id) => Redirect::to(&format!("/cases/{id}")).into_response(),
+            Some(id) if who.can(Permission::CasesRead) => {
+                Redirect::to(&format!("/cases/{id}")).into_response()
+            }
+            // A unit administrator reports without reading the ledger: a fresh form says so.
+            Some(_) => match new_view(
+                &state,
+                locale,
+                &who,
+                CaseForm::default(),
+                FormErrors::none(),
+            )
+            .await
+            {
+                Ok(mut p) => {
+                    p.reported = true;
+                    render(&p)
+                }
+                Err(e) => fail(locale, &e),
+            },
             None => fail(locale, &ApiError::internal()),
         },
         Err(e) if !e.fields.is_empty() => {
@@ -1421,6 +1459,7 @@ struct WebhooksPage {
     log: Vec<(DeliveryDto, String, String)>,
     form: WebhookForm,
     errors: FormErrors,
+    form_key: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1431,6 +1470,7 @@ struct WebhookForm {
     label: String,
     url: String,
     secret: String,
+    form_key: String,
 }
 
 async fn webhooks_view(
@@ -1466,6 +1506,7 @@ async fn webhooks_view(
         site: site.code,
         form,
         errors,
+        form_key: state.ids.new_id().to_string(),
     })
 }
 
@@ -1506,6 +1547,7 @@ async fn webhook_form(
             &ApiError::new(StatusCode::BAD_REQUEST, "body.invalid"),
         );
     };
+    let fingerprint = crate::idempotency::hex(&Sha256::digest(&body));
     let added = async {
         let site = crate::screening::site_of(&state, &who, Some(&f.site)).await?;
         let b = WebhookBody {
@@ -1514,11 +1556,13 @@ async fn webhook_form(
             url: f.url.clone(),
             secret: Some(f.secret.clone()),
         };
-        api::add_webhook(&state, &who, &site, &b).await
+        let idem = form_idem("POST /cases/webhooks", &who, &f.form_key, &fingerprint);
+        api::add_webhook(&state, &who, &site, &b, &idem).await?;
+        Ok::<_, ApiError>(site.code)
     }
     .await;
     match added {
-        Ok(w) => Redirect::to(&format!("/cases/webhooks?site={}", w.site)).into_response(),
+        Ok(site) => Redirect::to(&format!("/cases/webhooks?site={site}")).into_response(),
         Err(e) if !e.fields.is_empty() => {
             let errors = FormErrors::of(locale, &e.fields);
             let site = f.site.clone();

@@ -900,6 +900,26 @@ async fn the_exposure_list_names_who_shared_the_hall_and_for_how_long() {
         .get(&format!("/api/v1/cases/{case}/exposures?minutes=2"))
         .await;
     assert_eq!(field_codes(res).await, ["cases.window.invalid"]);
+
+    // A staff suspect was there for the whole shift (08:30-17:30, by the shift checks):
+    // every visitor of the day overlaps, the colleague who left at 09:10 too.
+    let mut staff_case = hand_case("JD");
+    staff_case["subject_kind"] = json!("bureau_staff");
+    staff_case["person_id"] = json!(stays);
+    staff_case["name"] = Value::Null;
+    staff_case["phone"] = Value::Null;
+    staff_case["seen_at"] = json!("2020-01-29T17:30:00+08:00");
+    let staff_case = id_of(&open_case(&app, &staff_case).await);
+    let list = exposures(&app, &staff_case, "").await;
+    assert_eq!(time_of(&list["from"]), datetime!(2020-01-29 08:30 +8));
+    assert_eq!(time_of(&list["until"]), datetime!(2020-01-29 17:30 +8));
+    let people: Vec<(String, i64, bool)> = listed(&list);
+    assert_eq!(people.len(), 5, "{list:#}");
+    assert!(people.contains(&(leaves.clone(), 40, true)), "{list:#}");
+    assert!(
+        people.iter().all(|(id, _, _)| id != stays),
+        "the suspect is not their own contact"
+    );
     app.stop().await;
 }
 

@@ -101,6 +101,8 @@ impl TestApp {
         clock: Arc<FixedClock>,
     ) -> TestApp {
         let data_dir = dir.path().join("data");
+        // Tests' robots answer on this machine.
+        settings.cases.robot_hosts.push("127.0.0.1".into());
         // The key stays in the test's folder whatever the store (never in the work tree).
         settings.key = fangkong_cli::config::KeySource::File(data_dir.join("fangkong.key"));
         let ids = Arc::new(SequentialIds::new(1_580_263_200_000 + next() * 1_000_000));
