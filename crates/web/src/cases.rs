@@ -1715,20 +1715,21 @@ pub async fn fever_series(
         abnormal.push(count(&day, &|m| m == "decision.buffer"));
     }
     let params = state.cases.ears;
-    let stats = ears::ears(&abnormal, &params);
+    let stats = rules::ears_open_days(&screened, &abnormal, &params);
     Ok(dates
         .iter()
         .zip(stats)
-        .zip(screened)
-        .map(|((d, s), n)| FeverDay {
+        .zip(screened.iter().zip(&abnormal))
+        .map(|((d, s), (n, a))| FeverDay {
             date: d.to_string(),
-            screened: n,
-            abnormal: s.count,
-            c1: s.c1,
-            c2: s.c2,
-            c3: s.c3,
+            screened: *n,
+            abnormal: *a,
+            c1: s.and_then(|s| s.c1),
+            c2: s.and_then(|s| s.c2),
+            c3: s.and_then(|s| s.c3),
             alarms: s
-                .alarms(&params)
+                .map(|s| s.alarms(&params))
+                .unwrap_or_default()
                 .iter()
                 .map(|m| m.as_str().to_owned())
                 .collect(),

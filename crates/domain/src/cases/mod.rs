@@ -240,6 +240,25 @@ pub fn duty(pre: OffsetDateTime, post: Option<OffsetDateTime>, end_of_day: Offse
     Stay { from: pre, until }
 }
 
+/// EARS over the days a hall was open. A day with nobody screened (closed, or before the
+/// site recorded anything) gets no statistic and is left out of every baseline, so closed
+/// weekends and a new site's empty past do not read as days without fever.
+pub fn ears_open_days(
+    screened: &[u32],
+    abnormal: &[u32],
+    p: &ears::EarsParams,
+) -> Vec<Option<ears::EarsDay>> {
+    let open: Vec<usize> = (0..screened.len().min(abnormal.len()))
+        .filter(|i| screened[*i] > 0)
+        .collect();
+    let counts: Vec<u32> = open.iter().map(|i| abnormal[*i]).collect();
+    let mut out = vec![None; screened.len()];
+    for (i, day) in open.into_iter().zip(ears::ears(&counts, p)) {
+        out[i] = Some(day);
+    }
+    out
+}
+
 /// Whole minutes from `from` to `to`, if `to` happened.
 pub fn minutes_between(from: OffsetDateTime, to: Option<OffsetDateTime>) -> Option<i64> {
     to.map(|t| (t - from).whole_minutes().max(0))
@@ -434,6 +453,40 @@ mod tests {
             at + Duration::hours(8),
         );
         assert_eq!(left.overlap(suspect).unwrap().minutes(), 10);
+    }
+
+    #[test]
+    fn ears_runs_over_open_days_only() {
+        let p = ears::EarsParams::default();
+        // Open Monday to Friday: weekends have nobody screened.
+        let mut screened = Vec::new();
+        let mut abnormal = Vec::new();
+        for week in 0..3 {
+            for day in 0..7 {
+                let open = day < 5;
+                screened.push(if open { 50 } else { 0 });
+                abnormal.push(if open { 1 + (day + week) % 2 } else { 0 });
+            }
+        }
+        let days = ears_open_days(&screened, &abnormal, &p);
+        assert_eq!(days.len(), 21);
+        assert!(days[5].is_none() && days[6].is_none(), "weekends have none");
+        // The open days alone, as one series, give the same statistics.
+        let open: Vec<u32> = (0..21)
+            .filter(|i| screened[*i] > 0)
+            .map(|i| abnormal[i])
+            .collect();
+        let direct = ears::ears(&open, &p);
+        let mapped: Vec<ears::EarsDay> = days.into_iter().flatten().collect();
+        assert_eq!(mapped, direct);
+        // A new site: its empty past is no baseline, so two fevers on day one raise nothing.
+        let mut screened = vec![0; 29];
+        screened.push(40);
+        let mut abnormal = vec![0; 29];
+        abnormal.push(2);
+        let days = ears_open_days(&screened, &abnormal, &p);
+        assert!(days[29].unwrap().alarms(&p).is_empty());
+        assert_eq!(days[29].unwrap().c1, None);
     }
 
     #[test]
