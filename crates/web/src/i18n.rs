@@ -1300,6 +1300,21 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("alerts.acknowledge", "确认收到", "Acknowledge"),
     ("alerts.acknowledged_by", "确认人", "Acknowledged by"),
     (
+        "cases.reported_notice",
+        "已保存并立即报告领导小组。",
+        "Saved; the leadership group has been alerted.",
+    ),
+    (
+        "cases.seen_at",
+        "在大厅的时间（不填为现在）",
+        "When in the hall (now if empty)",
+    ),
+    (
+        "cases.seen_at.invalid",
+        "时间格式应为 年-月-日 时:分",
+        "Give the time as year-month-day hour:minute",
+    ),
+    (
         "alerts.urgent",
         "报区指挥部的紧急报告",
         "Urgent reports to the district",
