@@ -85,6 +85,11 @@ const NAV: &[NavEntry] = &[
         permission: Permission::CasesRead,
     },
     NavEntry {
+        href: "/cases/new",
+        key: "nav.case_new",
+        permission: Permission::CasesOpen,
+    },
+    NavEntry {
         href: "/cases/webhooks",
         key: "nav.webhooks",
         permission: Permission::WebhooksManage,
@@ -435,6 +440,7 @@ mod tests {
                 "/screening/records",
                 "/alerts",
                 "/cases",
+                "/cases/new",
                 "/cases/webhooks",
                 "/screening/devices",
                 "/admin/users",

@@ -1273,6 +1273,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("register.valid_today", "登记号当天有效。", "Valid today."),
     ("nav.alerts", "警报", "Alerts"),
     ("nav.cases", "疑似病例台账", "Case ledger"),
+    ("nav.case_new", "报告疑似病例", "Report a case"),
     ("nav.webhooks", "群机器人", "Group robots"),
     ("filter.invalid", "筛选条件无效", "Invalid filter"),
     ("answer.yes", "是", "Yes"),

@@ -1056,3 +1056,31 @@ async fn a_leader_reveals_the_persons_phone_and_the_reveal_is_audited() {
     );
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_admin_reports_a_staff_member_but_neither_reads_nor_changes_cases() {
+    let app = TestApp::sqlite().await;
+    let unit_admin = app.token_for("unit-admin").await;
+    let opened = json(
+        app.post_as("/api/v1/cases", &hand_case("JD"), Some(&unit_admin))
+            .await,
+        201,
+    )
+    .await;
+    let id = id_of(&opened);
+    // The leadership group is alerted as for any case.
+    let leader = app.token_for("leader").await;
+    assert_eq!(alerts(&app, &leader, false).await.len(), 1);
+    // The unit administrator neither reads the record nor closes it blind.
+    let path = format!("/api/v1/cases/{id}");
+    assert_eq!(app.get_as(&path, Some(&unit_admin)).await.status(), 403);
+    let outcome = json!({"outcome": "excluded"});
+    assert_eq!(
+        app.post_as(&format!("{path}/outcome"), &outcome, Some(&unit_admin))
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(case_of(&app, &id).await["status"], "open");
+    app.stop().await;
+}
