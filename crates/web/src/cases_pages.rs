@@ -805,6 +805,22 @@ async fn case_page(
     }
 }
 
+/// A posted form and the fingerprint of its exact bytes (for its `form_key`), or the
+/// page a malformed body gets.
+fn parse_form<T: serde::de::DeserializeOwned>(
+    locale: Locale,
+    body: &[u8],
+) -> Result<(T, String), Box<Response>> {
+    serde_urlencoded::from_bytes::<T>(body)
+        .map(|f| (f, crate::idempotency::hex(&Sha256::digest(body))))
+        .map_err(|_| {
+            Box::new(fail(
+                locale,
+                &ApiError::new(StatusCode::BAD_REQUEST, "body.invalid"),
+            ))
+        })
+}
+
 /// After a form on the case page: back to the case, or the page again with the errors.
 async fn after_form(
     state: &AppState,
@@ -846,13 +862,10 @@ async fn action_form(
     Path(id): Path<Uuid>,
     body: Bytes,
 ) -> Response {
-    let Ok(f) = serde_urlencoded::from_bytes::<ActionForm>(&body) else {
-        return fail(
-            locale,
-            &ApiError::new(StatusCode::BAD_REQUEST, "body.invalid"),
-        );
+    let (f, fingerprint) = match parse_form::<ActionForm>(locale, &body) {
+        Ok(parsed) => parsed,
+        Err(res) => return *res,
     };
-    let fingerprint = crate::idempotency::hex(&Sha256::digest(&body));
     let idem = form_idem("POST /cases/{id}/actions", &who, &f.form_key, &fingerprint);
     let b = ActionBody {
         action: f.action,
@@ -877,13 +890,10 @@ async fn outcome_form(
     Path(id): Path<Uuid>,
     body: Bytes,
 ) -> Response {
-    let Ok(f) = serde_urlencoded::from_bytes::<OutcomeForm>(&body) else {
-        return fail(
-            locale,
-            &ApiError::new(StatusCode::BAD_REQUEST, "body.invalid"),
-        );
+    let (f, fingerprint) = match parse_form::<OutcomeForm>(locale, &body) {
+        Ok(parsed) => parsed,
+        Err(res) => return *res,
     };
-    let fingerprint = crate::idempotency::hex(&Sha256::digest(&body));
     let idem = form_idem("POST /cases/{id}/outcome", &who, &f.form_key, &fingerprint);
     let b = OutcomeBody {
         outcome: f.outcome,
@@ -927,13 +937,10 @@ async fn upward_form(
     Path(id): Path<Uuid>,
     body: Bytes,
 ) -> Response {
-    let Ok(f) = serde_urlencoded::from_bytes::<UpwardForm>(&body) else {
-        return fail(
-            locale,
-            &ApiError::new(StatusCode::BAD_REQUEST, "body.invalid"),
-        );
+    let (f, fingerprint) = match parse_form::<UpwardForm>(locale, &body) {
+        Ok(parsed) => parsed,
+        Err(res) => return *res,
     };
-    let fingerprint = crate::idempotency::hex(&Sha256::digest(&body));
     let idem = form_idem(
         "POST /cases/{id}/upward-report",
         &who,
@@ -1541,13 +1548,10 @@ async fn webhook_form(
     who: Principal,
     body: Bytes,
 ) -> Response {
-    let Ok(f) = serde_urlencoded::from_bytes::<WebhookForm>(&body) else {
-        return fail(
-            locale,
-            &ApiError::new(StatusCode::BAD_REQUEST, "body.invalid"),
-        );
+    let (f, fingerprint) = match parse_form::<WebhookForm>(locale, &body) {
+        Ok(parsed) => parsed,
+        Err(res) => return *res,
     };
-    let fingerprint = crate::idempotency::hex(&Sha256::digest(&body));
     let added = async {
         let site = crate::screening::site_of(&state, &who, Some(&f.site)).await?;
         let b = WebhookBody {
@@ -1589,11 +1593,9 @@ async fn webhook_active(
     Path(id): Path<Uuid>,
     body: Bytes,
 ) -> Response {
-    let Ok(f) = serde_urlencoded::from_bytes::<ActiveForm>(&body) else {
-        return fail(
-            locale,
-            &ApiError::new(StatusCode::BAD_REQUEST, "body.invalid"),
-        );
+    let (f, _) = match parse_form::<ActiveForm>(locale, &body) {
+        Ok(parsed) => parsed,
+        Err(res) => return *res,
     };
     let done = async {
         let site = crate::screening::site_of(&state, &who, Some(&f.site)).await?;
