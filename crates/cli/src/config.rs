@@ -116,6 +116,14 @@ pub struct Options {
         value_name = "HOSTS"
     )]
     pub robot_hosts: Option<String>,
+    /// The daily report's deadline, Beijing time `HH:MM` [default: 16:00].
+    #[arg(
+        long,
+        env = "FANGKONG_REPORT_DEADLINE",
+        global = true,
+        value_name = "HH:MM"
+    )]
+    pub report_deadline: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -137,6 +145,7 @@ struct FileConfig {
     exposure_minutes: Option<u16>,
     ears_sd_floor: Option<f64>,
     robot_hosts: Option<String>,
+    report_deadline: Option<String>,
 }
 
 /// Where the personal-data key comes from.
@@ -171,6 +180,7 @@ pub struct Settings {
     pub auth: fangkong_web::access::AuthSettings,
     pub screening: fangkong_web::screening::Settings,
     pub cases: fangkong_web::cases::Settings,
+    pub reports: fangkong_web::reports::Settings,
     /// The MQTT broker devices publish to, when any.
     pub mqtt: Option<fangkong_web::mqtt::Broker>,
 }
@@ -190,6 +200,7 @@ impl Settings {
             auth: fangkong_web::access::AuthSettings::default(),
             screening: fangkong_web::screening::Settings::default(),
             cases: fangkong_web::cases::Settings::default(),
+            reports: fangkong_web::reports::Settings::default(),
             mqtt: None,
         }
     }
@@ -344,6 +355,11 @@ impl Settings {
             }
             cases.robot_hosts = hosts;
         }
+        let mut reports = fangkong_web::reports::Settings::default();
+        if let Some(d) = opts.report_deadline.clone().or(file.report_deadline) {
+            reports.deadline = fangkong_domain::reports::parse_deadline(&d)
+                .ok_or("the report deadline is a Beijing time HH:MM, such as 16:00")?;
+        }
         let mqtt = match opts
             .mqtt_url
             .clone()
@@ -361,6 +377,7 @@ impl Settings {
             auth,
             screening,
             cases,
+            reports,
             mqtt,
         })
     }

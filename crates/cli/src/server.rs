@@ -194,6 +194,7 @@ pub async fn start(
         setup,
         screening: settings.screening,
         cases: settings.cases.clone(),
+        reports: settings.reports.clone(),
         robots: Arc::default(),
         cache: fangkong_web::cache::Cache::default(),
         registrations: fangkong_web::screening::registration_limiter(),

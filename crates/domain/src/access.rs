@@ -139,10 +139,16 @@ pub enum Permission {
     UpwardReport,
     /// Configure a site's group-robot webhooks and read their delivery log.
     WebhooksManage,
+    /// Read daily reports, roll-ups, their archive and the leadership dashboard.
+    ReportsRead,
+    /// Review and submit a site's daily report.
+    ReportsSubmit,
+    /// Acknowledge or return the daily reports of the sites below.
+    ReportsDecide,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 28] = [
+    pub const ALL: [Permission; 31] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::OrgRead,
@@ -171,6 +177,9 @@ impl Permission {
         Permission::AlertsAcknowledge,
         Permission::UpwardReport,
         Permission::WebhooksManage,
+        Permission::ReportsRead,
+        Permission::ReportsSubmit,
+        Permission::ReportsDecide,
     ];
 }
 
@@ -253,6 +262,11 @@ pub const GRANTS: &[(Permission, &[Role])] = &[
     (P::AlertsAcknowledge, &[R::Admin, R::Leader]),
     (P::UpwardReport, &[R::Admin, R::Leader]),
     (P::WebhooksManage, &[R::Admin]),
+    // 三(三): the support group compiles the daily report and the leadership group answers
+    // for it; the parent site's leaders acknowledge or return; the district office reads.
+    (P::ReportsRead, &[R::Admin, R::Leader, R::Support, R::Upper]),
+    (P::ReportsSubmit, &[R::Admin, R::Leader, R::Support]),
+    (P::ReportsDecide, &[R::Admin, R::Leader]),
 ];
 
 impl Role {

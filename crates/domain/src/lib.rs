@@ -13,6 +13,7 @@ pub mod error;
 pub mod org;
 pub mod passwords;
 pub mod privacy;
+pub mod reports;
 pub mod screening;
 pub mod sync;
 

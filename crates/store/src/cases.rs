@@ -561,11 +561,12 @@ pub async fn alerts(
         .collect()
 }
 
-/// Unacknowledged alerts below the top level: the escalation worker's work list.
+/// Unacknowledged alerts below the top level: the escalation worker's work list. A
+/// missing report's reminder does not escalate (the parent sees it as late).
 pub async fn escalating(store: &Store) -> Result<Vec<Alert>> {
     store
         .query(
-            &format!("SELECT {ALERT_COLUMNS} WHERE acknowledged_at IS NULL AND level < 3 ORDER BY raised_at LIMIT 1000"),
+            &format!("SELECT {ALERT_COLUMNS} WHERE acknowledged_at IS NULL AND level < 3 AND kind <> 'report' ORDER BY raised_at LIMIT 1000"),
             &params![],
         )
         .await?
@@ -1071,4 +1072,38 @@ pub async fn counts_between(
         .iter()
         .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .collect()
+}
+
+/// How the cases opened at a site between `from` and `until` stand now, by outcome
+/// (`open` while none), with the urgent reports made about them: `(key, count)`.
+pub async fn outcome_counts(
+    store: &Store,
+    site: Uuid,
+    from: OffsetDateTime,
+    until: OffsetDateTime,
+) -> Result<Vec<(String, i64)>> {
+    let mut out = Vec::new();
+    for r in store
+        .query(
+            "SELECT COALESCE(outcome, 'open'), COUNT(*) FROM cases WHERE site_id = $1 AND opened_at >= $2 \
+             AND opened_at < $3 GROUP BY COALESCE(outcome, 'open') ORDER BY 1",
+            &params![site, from, until],
+        )
+        .await?
+    {
+        out.push((r.get(0)?, r.get(1)?));
+    }
+    if !out.is_empty() {
+        let row = store
+            .query_opt(
+                "SELECT COUNT(*) FROM upward_reports u JOIN cases c ON c.id = u.case_id \
+                 WHERE c.site_id = $1 AND c.opened_at >= $2 AND c.opened_at < $3",
+                &params![site, from, until],
+            )
+            .await?;
+        if let Some(r) = row {
+            out.push(("upward_reports".to_owned(), r.get(0)?));
+        }
+    }
+    Ok(out)
 }

@@ -18,6 +18,7 @@ pub mod migrate;
 pub mod org;
 mod postgres;
 pub mod privacy;
+pub mod reports;
 pub mod screening;
 mod sqlite;
 pub mod sync;

@@ -85,14 +85,24 @@ const LEAVE: &str = "INSERT INTO occupancy (site_id, day, inside, peak, peak_at,
      day = $2, updated_at = $3 \
      WHERE occupancy.day <= $2";
 
+/// Keeps the day's peak beyond the day: copies the live count's peak into
+/// `occupancy_days` when it grew (the daily report reads it).
+const PEAK: &str = "INSERT INTO occupancy_days (site_id, day, peak, peak_at) \
+     SELECT site_id, day, peak, peak_at FROM occupancy WHERE site_id = $1 AND day = $2 \
+     ON CONFLICT (site_id, day) DO UPDATE SET peak = excluded.peak, peak_at = excluded.peak_at \
+     WHERE excluded.peak > occupancy_days.peak";
+
 /// One passage in or out on `day`. A passage of an earlier day (a reading sent late after a
-/// network drop that spanned midnight) leaves a newer day's count alone.
-fn passage(site: Uuid, day: &str, at: OffsetDateTime, direction: Direction) -> Op {
-    let sql = match direction {
-        Direction::In => ENTER,
-        Direction::Out => LEAVE,
-    };
-    Op::new(sql, params![site, day, at])
+/// network drop that spanned midnight) leaves a newer day's count alone. An entry may set
+/// a new peak, which the day's record keeps.
+fn passage(site: Uuid, day: &str, at: OffsetDateTime, direction: Direction) -> Vec<Op> {
+    match direction {
+        Direction::In => vec![
+            Op::new(ENTER, params![site, day, at]),
+            Op::new(PEAK, params![site, day]),
+        ],
+        Direction::Out => vec![Op::new(LEAVE, params![site, day, at])],
+    }
 }
 
 /// The statements that store one door record: the record, its counters (by subject
@@ -130,10 +140,18 @@ pub fn screening_ops(s: &NewScreening) -> Vec<Op> {
     }
     if let Some(phase) = s.phase {
         metrics.push(format!("staff.{}", phase.as_str()));
+        // Who checked, once per person and phase: the report's staff figures.
+        if let Some(person) = s.person_id {
+            ops.push(Op::new(
+                "INSERT INTO staff_check_days (site_id, day, person_id, phase) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (site_id, day, person_id, phase) DO NOTHING",
+                params![s.site_id, day.as_str(), person, phase.as_str()],
+            ));
+        }
     }
     ops.push(counts(s.site_id, &day, metrics));
     if s.decision == Decision::Admit {
-        ops.push(passage(s.site_id, &day, s.at, Direction::In));
+        ops.extend(passage(s.site_id, &day, s.at, Direction::In));
     }
     ops
 }
@@ -151,7 +169,7 @@ pub struct NewDoorEvent {
 
 pub fn door_event_ops(e: &NewDoorEvent) -> Vec<Op> {
     let day = day_text(day_of(e.at));
-    vec![
+    let mut ops = vec![
         Op::new(
             "INSERT INTO door_events (id, site_id, checkpoint_id, at, direction, recorded_by) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -165,8 +183,9 @@ pub fn door_event_ops(e: &NewDoorEvent) -> Vec<Op> {
             ],
         ),
         count(e.site_id, &day, format!("door.{}", e.direction.as_str())),
-        passage(e.site_id, &day, e.at, e.direction),
-    ]
+    ];
+    ops.extend(passage(e.site_id, &day, e.at, e.direction));
+    ops
 }
 
 /// A hall's occupancy today.
@@ -232,8 +251,10 @@ pub async fn set_occupancy(
          day = $2, updated_at = $4",
         &params![site, day.as_str(), inside, now],
     )
-    .await
-    .map(drop)
+    .await?;
+    tx.execute(PEAK, &params![site, day.as_str()])
+        .await
+        .map(drop)
 }
 
 /// The counters of one site and day: `(metric, count)`.
@@ -470,16 +491,10 @@ pub async fn record_recheck(
     )
     .await?;
     let day = day_text(day_of(r.at));
-    let mut ops = vec![counts(
-        site,
-        &day,
-        vec![
-            "buffer.recheck".into(),
-            format!("buffer.{}", r.outcome.as_str()),
-        ],
-    )];
+    // One counter per outcome; their sum is the number of re-checks.
+    let mut ops = vec![count(site, &day, format!("buffer.{}", r.outcome.as_str()))];
     if r.outcome == Outcome::Cleared {
-        ops.push(passage(site, &day, r.at, Direction::In));
+        ops.extend(passage(site, &day, r.at, Direction::In));
     }
     if let Some(case) = case_id {
         let mut temperatures = vec![(unix_millis(row.get(3)?), tenths(&row, 4)?)];

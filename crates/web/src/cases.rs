@@ -93,7 +93,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Stores the answer with the effect and commits; a racing replay gets the first answer.
-async fn finish(
+pub(crate) async fn finish(
     state: &AppState,
     idem: &Idem<'_>,
     mut tx: Tx,
@@ -112,7 +112,7 @@ async fn finish(
     Ok(json_response(status, text))
 }
 
-fn to_text<T: Serialize>(v: &T) -> Result<String, ApiError> {
+pub(crate) fn to_text<T: Serialize>(v: &T) -> Result<String, ApiError> {
     serde_json::to_string(v).map_err(|_| ApiError::internal())
 }
 

@@ -82,6 +82,9 @@ async fn pass(state: &AppState, client: Option<&reqwest::Client>, fever: bool) {
     if fever && let Err(e) = fever_alerts(state).await {
         tracing::warn!(error = %e, "cannot evaluate fever rates");
     }
+    if fever && let Err(e) = crate::reports::remind(state).await {
+        tracing::warn!(error = %e, "cannot remind of missing daily reports");
+    }
     if let Err(e) = deliver(state, client).await {
         tracing::warn!(error = %e, "cannot send robot messages");
     }
@@ -92,6 +95,8 @@ async fn pass(state: &AppState, client: Option<&reqwest::Client>, fever: bool) {
 pub struct Tick {
     pub escalated: usize,
     pub fever_alerts: usize,
+    /// Reminders of daily reports missing at their deadline.
+    pub reminders: usize,
     pub sent: usize,
     pub failed: usize,
 }
@@ -101,10 +106,12 @@ pub struct Tick {
 pub async fn tick(state: &AppState) -> Result<Tick, fangkong_store::StoreError> {
     let escalated = escalate(state).await?;
     let fever_alerts = fever_alerts(state).await?;
+    let reminders = crate::reports::remind(state).await?;
     let (sent, failed) = deliver(state, client().as_ref()).await?;
     Ok(Tick {
         escalated,
         fever_alerts,
+        reminders,
         sent,
         failed,
     })
@@ -375,6 +382,15 @@ pub fn signed_url(url: &str, secret: &str, now: OffsetDateTime) -> String {
 /// The message for a robot, in Chinese (the hall's working language): site, time,
 /// symptoms and highest temperature; never a name, ID number or phone number, which the
 /// alert does not even hold.
+/// The i18n key of an alert kind's title.
+pub fn title_key(kind: &str) -> &'static str {
+    match kind {
+        "ears" => "robot.title.ears",
+        "report" => "robot.title.report",
+        _ => "robot.title.case",
+    }
+}
+
 pub fn message(alert: &Alert, site: &Site, level: Level, deadline: time::Duration) -> String {
     let l = Locale::ZhCn;
     let s = &alert.summary;
@@ -398,17 +414,23 @@ pub fn message(alert: &Alert, site: &Site, level: Level, deadline: time::Duratio
             l.t("robot.unacknowledged")
         )),
     }
-    let title = if alert.kind == "ears" {
-        l.t("robot.title.ears")
-    } else {
-        l.t("robot.title.case")
-    };
+    let title = l.t(title_key(&alert.kind));
     lines.push(format!("【{title}】{}", site.name));
     lines.push(format!(
         "{}：{}",
         l.t("robot.time"),
         local_time(alert.raised_at)
     ));
+    if alert.kind == "report" {
+        lines.push(format!(
+            "{}：{} · {}",
+            l.t("robot.day"),
+            s.day.as_deref().unwrap_or(""),
+            l.t("robot.report_missing")
+        ));
+        lines.push(l.t("robot.report_ask").to_owned());
+        return lines.join("\n");
+    }
     if alert.kind == "ears" {
         lines.push(format!(
             "{}：{} · {}：{}",

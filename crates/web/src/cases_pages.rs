@@ -11,6 +11,7 @@ use crate::cases::{
     ExposureList, FeverDay, OutcomeBody, ReadingBody, ResponseTimes, UpwardBody, WebhookBody,
     WebhookDto,
 };
+use crate::charts::{self, Chart};
 use crate::error::ApiError;
 use crate::home::{Shell, local_time, render};
 use crate::i18n::Locale;
@@ -1194,7 +1195,8 @@ async fn exposures_xlsx(
 pub struct AlertView {
     id: Uuid,
     case_id: Option<Uuid>,
-    ears: bool,
+    /// The i18n key of the alert kind's title.
+    title: &'static str,
     site_name: String,
     at: String,
     level: &'static str,
@@ -1204,7 +1206,13 @@ pub struct AlertView {
 }
 
 fn alert_view(locale: Locale, a: &AlertDto) -> AlertView {
-    let what = if a.kind == "ears" {
+    let what = if a.kind == "report" {
+        format!(
+            "{} {}",
+            a.day.as_deref().unwrap_or(""),
+            locale.t("robot.report_missing")
+        )
+    } else if a.kind == "ears" {
         format!(
             "{} {} · {} {} · {}",
             a.day.as_deref().unwrap_or(""),
@@ -1229,7 +1237,7 @@ fn alert_view(locale: Locale, a: &AlertDto) -> AlertView {
     AlertView {
         id: a.id,
         case_id: a.case_id,
-        ears: a.kind == "ears",
+        title: crate::cases_alerts::title_key(&a.kind),
         site_name: a.site_name.clone(),
         at: local_time(a.raised_at),
         level: label(locale, "alerts.level", &a.level),
@@ -1317,41 +1325,12 @@ async fn alert_ack_form(
     }
 }
 
-/// One bar of the fever-rate chart (SVG coordinates computed here, drawn by the template).
-struct Bar {
-    x: u32,
-    y: u32,
-    height: u32,
-    alarm: bool,
-    label: String,
-}
-
-struct Chart {
-    bars: Vec<Bar>,
-    max: u32,
-    width: u32,
-}
-
-const CHART_HEIGHT: u32 = 120;
-const BAR: u32 = 14;
-
 fn chart(days: &[FeverDay]) -> Chart {
-    let max = days.iter().map(|d| d.abnormal).max().unwrap_or(0).max(1);
-    let bars = (0u32..)
-        .zip(days)
-        .map(|(i, d)| {
-            let height = d.abnormal * CHART_HEIGHT / max;
-            Bar {
-                x: i * (BAR + 2),
-                y: CHART_HEIGHT - height,
-                height,
-                alarm: !d.alarms.is_empty(),
-                label: format!("{} · {}", d.date, d.abnormal),
-            }
-        })
-        .collect::<Vec<_>>();
-    let width = u32::try_from(bars.len()).unwrap_or(0) * (BAR + 2);
-    Chart { bars, max, width }
+    let points: Vec<(String, u32, bool)> = days
+        .iter()
+        .map(|d| (d.date.clone(), d.abnormal, !d.alarms.is_empty()))
+        .collect();
+    charts::bars(&points)
 }
 
 struct FeverRow {
@@ -1426,8 +1405,8 @@ async fn alerts_page(
                     alarms: d.alarms.join(" ").to_uppercase(),
                 })
                 .collect(),
-            chart_height: CHART_HEIGHT,
-            bar_width: BAR,
+            chart_height: charts::HEIGHT,
+            bar_width: charts::BAR,
             urgent: if who.can(Permission::CasesRead) {
                 api::urgent(&state, &who, 50)
                     .await?

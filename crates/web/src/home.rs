@@ -75,6 +75,21 @@ const NAV: &[NavEntry] = &[
         permission: Permission::ScreeningRecords,
     },
     NavEntry {
+        href: "/dashboard",
+        key: "nav.dashboard",
+        permission: Permission::ReportsRead,
+    },
+    NavEntry {
+        href: "/reports",
+        key: "nav.reports",
+        permission: Permission::ReportsRead,
+    },
+    NavEntry {
+        href: "/reports/archive",
+        key: "nav.reports_archive",
+        permission: Permission::ReportsRead,
+    },
+    NavEntry {
         href: "/alerts",
         key: "nav.alerts",
         permission: Permission::AlertsRead,
@@ -438,6 +453,9 @@ mod tests {
                 "/staff-checks",
                 "/staff-checks/missing",
                 "/screening/records",
+                "/dashboard",
+                "/reports",
+                "/reports/archive",
                 "/alerts",
                 "/cases",
                 "/cases/new",

@@ -13,6 +13,7 @@ pub mod cache;
 pub mod cases;
 pub mod cases_alerts;
 pub mod cases_pages;
+pub mod charts;
 pub mod error;
 pub mod home;
 pub mod i18n;
@@ -22,6 +23,8 @@ pub mod mqtt;
 pub mod ops;
 pub mod org;
 pub mod org_pages;
+pub mod reports;
+pub mod reports_pages;
 pub mod screening;
 pub mod screening_pages;
 pub mod sync;
@@ -63,6 +66,7 @@ pub struct Shared {
     pub setup: access::SetupState,
     pub screening: screening::Settings,
     pub cases: cases::Settings,
+    pub reports: reports::Settings,
     /// Wakes the robots' sender when an alert is raised in this process.
     pub robots: Arc<tokio::sync::Notify>,
     /// Token, site and subtree lookups, emptied on every change.
@@ -106,7 +110,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
         (name = "audit", description = "The hash-chained audit log"),
         (name = "sync", description = "Records forwarded between sites"),
         (name = "screening", description = "Entrance screening: door records, buffer zone, occupancy, staff checks, devices"),
-        (name = "cases", description = "Suspected cases: the ledger, alerts and their escalation, upward reports, exposure lists, fever-rate alerts (EARS), group robots")
+        (name = "cases", description = "Suspected cases: the ledger, alerts and their escalation, upward reports, exposure lists, fever-rate alerts (EARS), group robots"),
+        (name = "reports", description = "Daily screening reports: figures from the counters, roll-ups up the site tree, submit / acknowledge / return with versions")
     )
 )]
 struct ApiDoc;
@@ -122,6 +127,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(sync::router())
         .merge(screening::router())
         .merge(cases::router())
+        .merge(reports::router())
         .split_for_parts()
 }
 

@@ -35,15 +35,18 @@ pub enum Topic {
     Buffer,
     /// An alert was raised, escalated or acknowledged.
     Alerts,
+    /// A daily report was submitted, acknowledged or returned.
+    Reports,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 5] = [
+    pub const ALL: [Topic; 6] = [
         Topic::Sync,
         Topic::Screening,
         Topic::Occupancy,
         Topic::Buffer,
         Topic::Alerts,
+        Topic::Reports,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -53,6 +56,7 @@ impl Topic {
             Topic::Occupancy => "occupancy",
             Topic::Buffer => "buffer",
             Topic::Alerts => "alerts",
+            Topic::Reports => "reports",
         }
     }
 
