@@ -2471,3 +2471,268 @@ contract!(
     cases_alerts_escalation_robots_and_upward_reports,
     cases_ledger
 );
+
+// --- daily reports ----------------------------------------------------------------------
+
+contract!(
+    report_counters_equal_a_recount_and_outlive_the_purge,
+    report_counters
+);
+
+/// Two days of mixed door records at two sites (a fixed pseudo-random sequence): the
+/// counters the writers keep equal a full recount of the records, the report's figures
+/// agree, and after the retention purge the counters (and so the reports) still hold
+/// what the recount no longer can.
+async fn report_counters(store: &Store) {
+    use fangkong_domain::screening::{
+        Decision, Direction, Outcome, Phase, SubjectKind, Temperature, day_of,
+    };
+    use fangkong_store::reports;
+    use fangkong_store::screening::{self as sc, Health, NewDoorEvent, NewRecheck};
+    seeded(store).await;
+    let ids = ids();
+    let v = vault();
+    let jd = site_id(store, "JD").await;
+    let qx = site_id(store, "JD-QX").await;
+    let staff: Vec<Uuid> = org::people(store, &v, jd)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.kind == PersonKind::Staff)
+        .map(|p| p.id)
+        .collect();
+    let mut seed = 20_200_129u64;
+    let mut next = |n: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % n
+    };
+    let days = [NOW - Duration::days(1), NOW];
+    let mut hot = Vec::new();
+    for (i, base) in (0..300).map(|i| (i, days[i % 2])) {
+        let site = if next(4) == 0 { qx } else { jd };
+        let cp = org::checkpoints(store, site).await.unwrap()[0].id;
+        let at = base + Duration::minutes(next(300) as i64);
+        let kind = [
+            SubjectKind::Citizen,
+            SubjectKind::WindowStaff,
+            SubjectKind::BureauStaff,
+            SubjectKind::Other,
+        ][next(4) as usize];
+        let mask = next(10) != 0;
+        let tenths = if next(8) == 0 { 381 } else { 365 };
+        let decision = match (mask, tenths) {
+            (false, _) => Decision::RefuseNoMask,
+            (_, 381) => Decision::Buffer,
+            _ if next(20) == 0 => Decision::Wait,
+            _ => Decision::Admit,
+        };
+        let (phase, person) = if kind == SubjectKind::WindowStaff && site == jd {
+            let phase = if next(2) == 0 {
+                Phase::PreShift
+            } else {
+                Phase::PostShift
+            };
+            (Some(phase), Some(staff[next(staff.len() as u64) as usize]))
+        } else {
+            (None, None)
+        };
+        let r = sc::NewScreening {
+            id: ids.new_id(),
+            site_id: site,
+            checkpoint_id: cp,
+            at,
+            kind,
+            temperature: Temperature::from_tenths(tenths).unwrap(),
+            mask,
+            decision,
+            phase,
+            person_id: person,
+            registration_id: None,
+            recorded_by: "volunteer".into(),
+        };
+        store.write(sc::screening_ops(&r)).await.unwrap();
+        if decision == Decision::Buffer {
+            hot.push((r.id, at));
+        }
+        if i % 7 == 0 {
+            let e = NewDoorEvent {
+                id: ids.new_id(),
+                site_id: site,
+                checkpoint_id: cp,
+                at,
+                direction: if next(3) == 0 {
+                    Direction::Out
+                } else {
+                    Direction::In
+                },
+                recorded_by: "device".into(),
+            };
+            store.write(sc::door_event_ops(&e)).await.unwrap();
+        }
+    }
+    // Every outcome of a re-check, including another rest (which used to count twice).
+    assert!(hot.len() >= 6, "{} hot readings", hot.len());
+    for (n, (id, at)) in hot.iter().enumerate() {
+        let outcome = [Outcome::Cleared, Outcome::Recheck, Outcome::Suspected][n % 3];
+        let mut tx = store.begin().await.unwrap();
+        sc::record_recheck(
+            &mut tx,
+            &v,
+            &NewRecheck {
+                id: ids.new_id(),
+                screening: *id,
+                at: *at + Duration::minutes(6),
+                temperature: Temperature::from_tenths(372).unwrap(),
+                health: Health::default(),
+                outcome,
+                recorded_by: "volunteer".into(),
+                case_id: ids.new_id(),
+            },
+            ids.as_ref(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let mut kept = Vec::new();
+    for at in days {
+        let day = day_of(at);
+        for site in [jd, qx] {
+            let counted = sc::daily_counts(store, site, day).await.unwrap();
+            let recounted = reports::recount(store, site, day).await.unwrap();
+            assert_eq!(counted, recounted, "{day} at {site}");
+            assert!(counted.iter().any(|(m, _)| m.starts_with("buffer.")));
+            let parts = reports::day_parts(store, &[site], day).await.unwrap()[&site].clone();
+            let n = |m: &str| counted.iter().find(|c| c.0 == m).map_or(0, |c| c.1);
+            assert_eq!(parts.figures.admitted, n("decision.admit"));
+            assert_eq!(
+                parts.figures.rechecked,
+                n("buffer.cleared") + n("buffer.recheck") + n("buffer.suspected")
+            );
+            assert_eq!(parts.figures.suspected, n("cases.opened"));
+            assert_eq!(parts.figures.suspected, n("buffer.suspected"));
+            assert_eq!(parts.figures.alerts_raised, n("cases.opened"));
+            assert!(
+                parts.staff_pre <= n("staff.pre_shift"),
+                "distinct people, not records"
+            );
+            if site == jd {
+                assert!(parts.staff_pre > 0 && parts.staff_post > 0);
+                assert_eq!(parts.staff_expected, staff.len() as i64);
+                assert!(parts.figures.occupancy_peak > 0);
+            }
+            kept.push((site, day, counted, parts));
+        }
+    }
+    // Today's peak is the live count's peak.
+    let live = sc::occupancy(store, jd, NOW).await.unwrap();
+    let today = kept
+        .iter()
+        .find(|k| k.0 == jd && k.1 == day_of(NOW))
+        .unwrap();
+    assert_eq!(today.3.figures.occupancy_peak, i64::from(live.peak));
+
+    // The purge removes the records; the counters and the report's parts stay.
+    let mut tx = store.begin().await.unwrap();
+    let removed = sc::purge(&mut tx, NOW + Duration::days(30)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(removed > 200, "{removed}");
+    for (site, day, counted, parts) in kept {
+        assert_eq!(sc::daily_counts(store, site, day).await.unwrap(), counted);
+        assert_eq!(
+            reports::day_parts(store, &[site], day).await.unwrap()[&site],
+            parts
+        );
+        let recounted = reports::recount(store, site, day).await.unwrap();
+        assert_ne!(recounted, counted, "the recount lost the purged records");
+    }
+
+    // Versions: numbered, unique per site and day, decided once.
+    use fangkong_domain::reports::{Figures, Status};
+    let version = |n: u32, status: Status| reports::Version {
+        id: ids.new_id(),
+        site_id: qx,
+        day: day_of(NOW),
+        version: n,
+        figures: Figures {
+            screened: i64::from(n),
+            ..Figures::default()
+        },
+        rollup: None,
+        remarks: format!("第{n}版"),
+        submitted_by: "qx-leader".into(),
+        submitted_at: NOW,
+        status,
+        decided_by: None,
+        decided_at: None,
+        comment: None,
+    };
+    let mut tx = store.begin().await.unwrap();
+    reports::insert(&mut tx, &version(1, Status::Submitted))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let err = reports::insert(&mut tx, &version(1, Status::Submitted))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Unique { .. }), "{err:?}");
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    let latest = reports::latest_in(&mut tx, qx, day_of(NOW))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((latest.version, latest.figures.screened), (1, 1));
+    assert!(
+        reports::decide(
+            &mut tx,
+            latest.id,
+            Status::Returned,
+            "leader",
+            NOW,
+            Some("补充")
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        !reports::decide(
+            &mut tx,
+            latest.id,
+            Status::Acknowledged,
+            "leader",
+            NOW,
+            None
+        )
+        .await
+        .unwrap()
+    );
+    reports::insert(&mut tx, &version(2, Status::Submitted))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let all = reports::versions(store, qx, day_of(NOW)).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].status, Status::Returned);
+    assert_eq!(all[0].comment.as_deref(), Some("补充"));
+    assert_eq!(all[1].remarks, "第2版");
+    let found = reports::between(
+        store,
+        &[qx, jd],
+        day_of(NOW) - Duration::days(3),
+        day_of(NOW),
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(found.len(), 2);
+    assert!(
+        reports::between(store, &[jd], day_of(NOW), day_of(NOW), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

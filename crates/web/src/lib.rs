@@ -156,6 +156,7 @@ pub fn app(state: AppState) -> Router {
         .merge(org_pages::router())
         .merge(screening_pages::router())
         .merge(cases_pages::router())
+        .merge(reports_pages::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::guard,

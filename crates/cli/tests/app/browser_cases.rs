@@ -40,11 +40,11 @@ async fn wait_text_is(c: &Client, css: &str, what: &str, check: impl Fn(&str) ->
     );
 }
 
-async fn wait_text(c: &Client, css: &str, want: &str) {
+pub(crate) async fn wait_text(c: &Client, css: &str, want: &str) {
     wait_text_is(c, css, &format!("{want:?}"), |t| t == want).await;
 }
 
-async fn wait_contains(c: &Client, css: &str, part: &str) {
+pub(crate) async fn wait_contains(c: &Client, css: &str, part: &str) {
     wait_text_is(c, css, &format!("{part:?} in its text"), |t| {
         t.contains(part)
     })
@@ -52,7 +52,7 @@ async fn wait_contains(c: &Client, css: &str, part: &str) {
 }
 
 /// Waits (about 10 s at most) until the element's attribute is `want`.
-async fn wait_attr(c: &Client, css: &str, name: &str, want: &str) {
+pub(crate) async fn wait_attr(c: &Client, css: &str, name: &str, want: &str) {
     for _ in 0..100 {
         if attr(c, css, name).await.as_deref() == Some(want) {
             return;
@@ -66,7 +66,7 @@ async fn wait_attr(c: &Client, css: &str, name: &str, want: &str) {
 }
 
 /// Signs in through the sign-in page, as a person would, and waits for the home page.
-async fn sign_in(c: &Client, app: &TestApp, username: &str) {
+pub(crate) async fn sign_in(c: &Client, app: &TestApp, username: &str) {
     c.goto(&app.url("/login")).await.unwrap();
     fill(c, "username", username).await;
     fill(c, "password", &app.password(username)).await;
@@ -87,7 +87,7 @@ async fn choose(c: &Client, select: &str, value: &str) {
 }
 
 /// The texts of every element `css` matches, in document order.
-async fn texts(c: &Client, css: &str) -> Vec<String> {
+pub(crate) async fn texts(c: &Client, css: &str) -> Vec<String> {
     let v = c
         .execute(
             "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.textContent.trim());",
@@ -103,7 +103,7 @@ async fn texts(c: &Client, css: &str) -> Vec<String> {
 }
 
 /// The path of the page the browser shows.
-async fn path(c: &Client) -> String {
+pub(crate) async fn path(c: &Client) -> String {
     c.current_url().await.unwrap().path().to_owned()
 }
 

@@ -185,14 +185,14 @@ fn has_eleven_digits(text: &str) -> bool {
 
 /// A WeCom group robot on a local port: keeps every JSON body posted to `/hook` and
 /// answers as WeCom does.
-struct Robot {
-    url: String,
+pub(crate) struct Robot {
+    pub(crate) url: String,
     bodies: Arc<Mutex<Vec<Value>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Robot {
-    async fn start() -> Robot {
+    pub(crate) async fn start() -> Robot {
         let bodies = Arc::new(Mutex::new(Vec::new()));
         let kept = bodies.clone();
         let router = axum::Router::new().route(
@@ -213,7 +213,7 @@ impl Robot {
         Robot { url, bodies, task }
     }
 
-    fn received(&self) -> Vec<Value> {
+    pub(crate) fn received(&self) -> Vec<Value> {
         self.bodies.lock().unwrap().clone()
     }
 }
@@ -225,7 +225,7 @@ impl Drop for Robot {
 }
 
 /// Adds a WeCom robot to a site (as the administrator).
-async fn add_robot(app: &TestApp, site: &str, url: &str) {
+pub(crate) async fn add_robot(app: &TestApp, site: &str, url: &str) {
     let body = json!({"format": "wecom", "label": "防控领导小组群", "url": url});
     let hook = json(
         app.post_json(&format!("/api/v1/sites/{site}/webhooks"), &body, None)
@@ -281,7 +281,7 @@ async fn tried(app: &TestApp, n: u64) -> Value {
 }
 
 /// A leader account of `site` with its own password; its token.
-async fn leader_of(app: &TestApp, site: &str, username: &str) -> String {
+pub(crate) async fn leader_of(app: &TestApp, site: &str, username: &str) -> String {
     let user = json!({"username": username, "role": "leader", "site": site, "password": "Quxi-centre-2020"});
     json(app.post_json("/api/v1/users", &user, None).await, 201).await;
     let login = json!({"username": username, "password": "Quxi-centre-2020", "new_password": "Quxi-leader-own-2020"});
