@@ -95,7 +95,16 @@ pub struct Report {
 
 /// Applies every pending migration in one transaction.
 pub async fn run(store: &Store, now: OffsetDateTime) -> Result<Report> {
-    let known = list(store.backend());
+    run_until(store, now, i64::MAX).await
+}
+
+/// Applies the pending migrations up to `last` (tests of a migration over data made at
+/// the schema before it).
+pub async fn run_until(store: &Store, now: OffsetDateTime, last: i64) -> Result<Report> {
+    let known: Vec<Migration> = list(store.backend())
+        .into_iter()
+        .filter(|m| m.version <= last)
+        .collect();
     let mut tx = store.begin().await?;
     if store.backend() == Backend::Postgres {
         tx.query("SELECT pg_advisory_xact_lock($1)::TEXT", &params![LOCK_KEY])

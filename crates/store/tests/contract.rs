@@ -2736,3 +2736,146 @@ async fn report_counters(store: &Store) {
             .is_empty()
     );
 }
+
+// --- migration 5 over data made at schema 4 ---------------------------------------------
+
+mod report_migration_keeps_alerts_and_deliveries_and_mends_recheck_counts {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = fangkong_store::Store::open_sqlite(&dir.path().join("m.db"))
+            .await
+            .unwrap();
+        store.set_audit_key(super::vault().audit_key());
+        super::migration_five(&store).await;
+        store.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let name = format!("migration_{}", super::uniq());
+        if let Some(url) = fangkong_store::testing::postgres_schema_url(&name).await {
+            let store = fangkong_store::Store::open_postgres(&url).await.unwrap();
+            store.set_audit_key(super::vault().audit_key());
+            super::migration_five(&store).await;
+            store.close().await;
+        }
+    }
+}
+
+/// A store at schema 4 holding an alert with a queued robot message and re-check counters
+/// of the old kind (`buffer.recheck` counted every re-check, plus the outcome `recheck`
+/// once more): migration 5 keeps the alert, its message and their link, accepts the new
+/// alert kind, and leaves `buffer.recheck` holding the outcome alone.
+/// One statement in its own transaction, its error kept.
+async fn try_exec(
+    store: &Store,
+    sql: &str,
+    params: &[fangkong_store::Value],
+) -> Result<u64, StoreError> {
+    let mut tx = store.begin().await?;
+    let n = tx.execute(sql, params).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+async fn migration_five(store: &Store) {
+    use fangkong_store::cases::{self, AlertSummary};
+    migrate::run_until(store, NOW, 4).await.unwrap();
+    seeded(store).await;
+    let ids = ids();
+    let jd = site_id(store, "JD").await;
+    let hook = ids.new_id();
+    exec(
+            store,
+            "INSERT INTO webhooks (id, site_id, format, label, url_enc, secret_enc, created_at, active) \
+             VALUES ($1, $2, 'wecom', 'group', $3, NULL, $4, $5)",
+            &params![hook, jd, vec![1u8, 2, 3], NOW, true],
+        ).await;
+    let alert = ids.new_id();
+    let mut tx = store.begin().await.unwrap();
+    assert!(
+        cases::raise(
+            &mut tx,
+            alert,
+            jd,
+            "ears",
+            None,
+            "ears:old",
+            NOW,
+            &AlertSummary::default(),
+            ids.as_ref()
+        )
+        .await
+        .unwrap()
+    );
+    tx.commit().await.unwrap();
+    // Old counters: cleared 1, again 2, suspected 1; `buffer.recheck` = 4 + 2.
+    for (metric, n) in [
+        ("buffer.recheck", 6),
+        ("buffer.cleared", 1),
+        ("buffer.suspected", 1),
+        ("screened.citizen", 9),
+    ] {
+        exec(
+            store,
+            "INSERT INTO daily_counts (site_id, day, metric, n) VALUES ($1, '2020-01-29', $2, $3)",
+            &params![jd, metric, n as i64],
+        )
+        .await;
+    }
+    let report = migrate::run(store, NOW).await.unwrap();
+    assert_eq!(report.applied, [5]);
+    let counts = fangkong_store::screening::daily_counts(store, jd, NOW.date())
+        .await
+        .unwrap();
+    assert!(
+        counts.contains(&("buffer.recheck".to_owned(), 2)),
+        "{counts:?}"
+    );
+    assert!(
+        counts.contains(&("screened.citizen".to_owned(), 9)),
+        "{counts:?}"
+    );
+    let kept = cases::find_alert(store, alert).await.unwrap().unwrap();
+    assert_eq!(kept.kind, "ears");
+    let row = store
+        .query_opt(
+            "SELECT alert_id, webhook_id, status FROM deliveries",
+            &params![],
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.get::<Uuid>(0).unwrap(), alert);
+    assert_eq!(row.get::<Uuid>(1).unwrap(), hook);
+    assert_eq!(row.get::<String>(2).unwrap(), "pending");
+    // The link still holds: a message for an alert that does not exist is refused.
+    let err = try_exec(
+            store,
+            "INSERT INTO deliveries (id, webhook_id, alert_id, level, status, attempts, next_at, created_at) \
+             VALUES ($1, $2, $3, 0, 'pending', 0, $4, $4)",
+            &params![ids.new_id(), hook, ids.new_id(), NOW],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::ForeignKey), "{err:?}");
+    // The new kind: a missing report's reminder.
+    let mut tx = store.begin().await.unwrap();
+    assert!(
+        cases::raise(
+            &mut tx,
+            ids.new_id(),
+            jd,
+            "report",
+            None,
+            "report:new",
+            NOW,
+            &AlertSummary::default(),
+            ids.as_ref()
+        )
+        .await
+        .unwrap()
+    );
+    tx.commit().await.unwrap();
+}
