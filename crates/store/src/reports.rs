@@ -2,6 +2,7 @@
 //! keep (never from the door records, which the retention purge removes), the versions
 //! each site submits, and the parent's decisions on them.
 
+use crate::privacy::Vault;
 use crate::value::placeholders;
 use crate::{Result, Row, Store, StoreError, Tx, Value, params};
 use fangkong_domain::clock::BEIJING;
@@ -235,20 +236,21 @@ pub struct Version {
     pub comment: Option<String>,
 }
 
-const COLUMNS: &str = "id, site_id, day, version, figures, rollup, remarks, submitted_by, submitted_at, \
-     status, decided_by, decided_at, comment FROM daily_reports";
+const COLUMNS: &str = "id, site_id, day, version, figures, rollup, remarks_enc, submitted_by, \
+     submitted_at, status, decided_by, decided_at, comment_enc FROM daily_reports";
 
 fn json<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| StoreError::Decode(e.to_string()))
 }
 
-fn decode(r: &Row) -> Result<Version> {
+fn decode(vault: &Vault, r: &Row) -> Result<Version> {
+    let id: Uuid = r.get(0)?;
     let from_json = |s: String| -> Result<Figures> {
         serde_json::from_str(&s)
             .map_err(|e| StoreError::Decode(format!("daily_reports.figures: {e}")))
     };
     Ok(Version {
-        id: r.get(0)?,
+        id,
         site_id: r.get(1)?,
         day: parse_day(&r.get::<String>(2)?)?,
         version: r.get(3)?,
@@ -260,19 +262,22 @@ fn decode(r: &Row) -> Result<Version> {
                     .map_err(|e| StoreError::Decode(format!("daily_reports.rollup: {e}")))
             })
             .transpose()?,
-        remarks: r.get(6)?,
+        remarks: vault.open("report.remarks", id, &r.get::<Vec<u8>>(6)?)?,
         submitted_by: r.get(7)?,
         submitted_at: r.get(8)?,
         status: Status::parse(&r.get::<String>(9)?)
             .ok_or_else(|| StoreError::Decode("daily_reports.status".into()))?,
         decided_by: r.get(10)?,
         decided_at: r.get(11)?,
-        comment: r.get(12)?,
+        comment: r
+            .get::<Option<Vec<u8>>>(12)?
+            .map(|c| vault.open("report.comment", id, &c))
+            .transpose()?,
     })
 }
 
 /// Every version of a site's report for a day, oldest first.
-pub async fn versions(store: &Store, site: Uuid, day: Date) -> Result<Vec<Version>> {
+pub async fn versions(store: &Store, vault: &Vault, site: Uuid, day: Date) -> Result<Vec<Version>> {
     store
         .query(
             &format!("SELECT {COLUMNS} WHERE site_id = $1 AND day = $2 ORDER BY version"),
@@ -280,19 +285,24 @@ pub async fn versions(store: &Store, site: Uuid, day: Date) -> Result<Vec<Versio
         )
         .await?
         .iter()
-        .map(decode)
+        .map(|r| decode(vault, r))
         .collect()
 }
 
 /// The latest version, read inside the transaction that will add to it.
-pub async fn latest_in(tx: &mut Tx, site: Uuid, day: Date) -> Result<Option<Version>> {
+pub async fn latest_in(
+    tx: &mut Tx,
+    vault: &Vault,
+    site: Uuid,
+    day: Date,
+) -> Result<Option<Version>> {
     tx.query_opt(
         &format!("SELECT {COLUMNS} WHERE site_id = $1 AND day = $2 ORDER BY version DESC LIMIT 1"),
         &params![site, day_text(day)],
     )
     .await?
     .as_ref()
-    .map(decode)
+    .map(|r| decode(vault, r))
     .transpose()
 }
 
@@ -300,6 +310,7 @@ pub async fn latest_in(tx: &mut Tx, site: Uuid, day: Date) -> Result<Option<Vers
 /// then site and version.
 pub async fn between(
     store: &Store,
+    vault: &Vault,
     sites: &[Uuid],
     from: Date,
     until: Date,
@@ -321,15 +332,15 @@ pub async fn between(
         )
         .await?
         .iter()
-        .map(decode)
+        .map(|r| decode(vault, r))
         .collect()
 }
 
 /// Adds a version. Two submissions racing for one number: the second gets
 /// [`StoreError::Unique`] and nothing changes.
-pub async fn insert(tx: &mut Tx, v: &Version) -> Result<()> {
+pub async fn insert(tx: &mut Tx, vault: &Vault, v: &Version) -> Result<()> {
     tx.execute(
-        "INSERT INTO daily_reports (id, site_id, day, version, figures, rollup, remarks, submitted_by, \
+        "INSERT INTO daily_reports (id, site_id, day, version, figures, rollup, remarks_enc, submitted_by, \
          submitted_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         &params![
             v.id,
@@ -338,7 +349,7 @@ pub async fn insert(tx: &mut Tx, v: &Version) -> Result<()> {
             v.version,
             json(&v.figures)?,
             v.rollup.as_ref().map(json).transpose()?,
-            v.remarks.as_str(),
+            vault.seal("report.remarks", v.id, &v.remarks),
             v.submitted_by.as_str(),
             v.submitted_at,
             v.status.as_str()
@@ -352,6 +363,7 @@ pub async fn insert(tx: &mut Tx, v: &Version) -> Result<()> {
 /// racing decision) or is no longer submitted.
 pub async fn decide(
     tx: &mut Tx,
+    vault: &Vault,
     id: Uuid,
     status: Status,
     by: &str,
@@ -360,9 +372,15 @@ pub async fn decide(
 ) -> Result<bool> {
     let n = tx
         .execute(
-            "UPDATE daily_reports SET status = $2, decided_by = $3, decided_at = $4, comment = $5 \
+            "UPDATE daily_reports SET status = $2, decided_by = $3, decided_at = $4, comment_enc = $5 \
              WHERE id = $1 AND status = 'submitted'",
-            &params![id, status.as_str(), by, at, comment],
+            &params![
+                id,
+                status.as_str(),
+                by,
+                at,
+                comment.map(|c| vault.seal("report.comment", id, c))
+            ],
         )
         .await?;
     Ok(n == 1)

@@ -2670,18 +2670,18 @@ async fn report_counters(store: &Store) {
         comment: None,
     };
     let mut tx = store.begin().await.unwrap();
-    reports::insert(&mut tx, &version(1, Status::Submitted))
+    reports::insert(&mut tx, &v, &version(1, Status::Submitted))
         .await
         .unwrap();
     tx.commit().await.unwrap();
     let mut tx = store.begin().await.unwrap();
-    let err = reports::insert(&mut tx, &version(1, Status::Submitted))
+    let err = reports::insert(&mut tx, &v, &version(1, Status::Submitted))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Unique { .. }), "{err:?}");
     drop(tx);
     let mut tx = store.begin().await.unwrap();
-    let latest = reports::latest_in(&mut tx, qx, day_of(NOW))
+    let latest = reports::latest_in(&mut tx, &v, qx, day_of(NOW))
         .await
         .unwrap()
         .unwrap();
@@ -2689,6 +2689,7 @@ async fn report_counters(store: &Store) {
     assert!(
         reports::decide(
             &mut tx,
+            &v,
             latest.id,
             Status::Returned,
             "leader",
@@ -2701,6 +2702,7 @@ async fn report_counters(store: &Store) {
     assert!(
         !reports::decide(
             &mut tx,
+            &v,
             latest.id,
             Status::Acknowledged,
             "leader",
@@ -2710,17 +2712,33 @@ async fn report_counters(store: &Store) {
         .await
         .unwrap()
     );
-    reports::insert(&mut tx, &version(2, Status::Submitted))
+    reports::insert(&mut tx, &v, &version(2, Status::Submitted))
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    let all = reports::versions(store, qx, day_of(NOW)).await.unwrap();
+    let all = reports::versions(store, &v, qx, day_of(NOW)).await.unwrap();
     assert_eq!(all.len(), 2);
     assert_eq!(all[0].status, Status::Returned);
     assert_eq!(all[0].comment.as_deref(), Some("补充"));
     assert_eq!(all[1].remarks, "第2版");
+    // Remarks and comments are sealed at rest (they may name a person).
+    for r in store
+        .query(
+            "SELECT remarks_enc, comment_enc FROM daily_reports",
+            &params![],
+        )
+        .await
+        .unwrap()
+    {
+        let remarks: Vec<u8> = r.get(0).unwrap();
+        assert!(!remarks.windows("版".len()).any(|w| w == "版".as_bytes()));
+        if let Some(c) = r.get::<Option<Vec<u8>>>(1).unwrap() {
+            assert!(!c.windows("补充".len()).any(|w| w == "补充".as_bytes()));
+        }
+    }
     let found = reports::between(
         store,
+        &v,
         &[qx, jd],
         day_of(NOW) - Duration::days(3),
         day_of(NOW),
@@ -2730,7 +2748,7 @@ async fn report_counters(store: &Store) {
     .unwrap();
     assert_eq!(found.len(), 2);
     assert!(
-        reports::between(store, &[jd], day_of(NOW), day_of(NOW), 10)
+        reports::between(store, &v, &[jd], day_of(NOW), day_of(NOW), 10)
             .await
             .unwrap()
             .is_empty()

@@ -188,7 +188,7 @@ pub async fn standings(
     let mut live = live_figures(state, sites, day).await?;
     let ids: Vec<Uuid> = sites.iter().map(|s| s.id).collect();
     let mut versions: HashMap<Uuid, Vec<Version>> = HashMap::new();
-    for v in store::between(&state.store, &ids, day, day, 100_000).await? {
+    for v in store::between(&state.store, &state.vault, &ids, day, day, 100_000).await? {
         versions.entry(v.site_id).or_default().push(v);
     }
     let deadline = rules::deadline(day, state.reports.deadline);
@@ -554,7 +554,7 @@ pub async fn submit(
     if let Some(replay) = idem.check_in(&mut tx).await? {
         return Ok(replay);
     }
-    let latest = store::latest_in(&mut tx, a.site.id, a.day).await?;
+    let latest = store::latest_in(&mut tx, &state.vault, a.site.id, a.day).await?;
     rules::check_submit(
         latest.as_ref().map(|v| Latest {
             status: v.status,
@@ -580,7 +580,9 @@ pub async fn submit(
         decided_at: None,
         comment: None,
     };
-    store::insert(&mut tx, &v).await.map_err(raced)?;
+    store::insert(&mut tx, &state.vault, &v)
+        .await
+        .map_err(raced)?;
     store::settle_reminder(&mut tx, a.site.id, a.day, now, who.actor()).await?;
     audit_report(
         &mut tx,
@@ -639,13 +641,13 @@ pub async fn decide(
     if let Some(replay) = idem.check_in(&mut tx).await? {
         return Ok(replay);
     }
-    let latest = store::latest_in(&mut tx, a.site.id, a.day).await?;
+    let latest = store::latest_in(&mut tx, &state.vault, a.site.id, a.day).await?;
     rules::check_decision(latest.as_ref().map(|v| v.status)).map_err(refused)?;
     let Some(mut v) = latest else {
         return Err(refused(Refusal::NotSubmitted));
     };
     let note = (!comment.is_empty()).then_some(comment.as_str());
-    if !store::decide(&mut tx, v.id, status, who.actor(), now, note).await? {
+    if !store::decide(&mut tx, &state.vault, v.id, status, who.actor(), now, note).await? {
         return Err(refused(Refusal::AlreadyDecided));
     }
     let action = match status {
@@ -871,7 +873,7 @@ pub async fn remind(state: &AppState) -> Result<usize, StoreError> {
     let sites = org::list_sites(&state.store).await?;
     let ids: Vec<Uuid> = sites.iter().map(|s| s.site.id).collect();
     let reported: std::collections::HashSet<Uuid> =
-        store::between(&state.store, &ids, day, day, 100_000)
+        store::between(&state.store, &state.vault, &ids, day, day, 100_000)
             .await?
             .into_iter()
             .map(|v| v.site_id)

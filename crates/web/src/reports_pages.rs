@@ -976,7 +976,8 @@ async fn archive_page(
         let subtree = tree.subtree(site.id);
         let ids: Vec<uuid::Uuid> = subtree.iter().map(|s| s.id).collect();
         let versions =
-            fangkong_store::reports::between(&state.store, &ids, from, until, 5000).await?;
+            fangkong_store::reports::between(&state.store, &state.vault, &ids, from, until, 5000)
+                .await?;
         let mut lines: Vec<ArchiveLine> = Vec::new();
         let mut first: std::collections::HashMap<(uuid::Uuid, Date), time::OffsetDateTime> =
             Default::default();

@@ -27,7 +27,8 @@ INSERT INTO occupancy_days (site_id, day, peak, peak_at)
     SELECT site_id, day, peak, peak_at FROM occupancy;
 
 -- Each submitted version of a site's report for a day, its figures frozen (JSON), and
--- the parent's decision on it.
+-- the parent's decision on it. Remarks and comments are free text that may name a person:
+-- AES-GCM ciphertexts, like every personal field.
 CREATE TABLE daily_reports (
     id           TEXT PRIMARY KEY,
     site_id      TEXT NOT NULL REFERENCES sites (id),
@@ -35,13 +36,13 @@ CREATE TABLE daily_reports (
     version      BIGINT NOT NULL CHECK (version >= 1),
     figures      TEXT NOT NULL,
     rollup       TEXT,
-    remarks      TEXT NOT NULL,
+    remarks_enc  BYTEA NOT NULL,
     submitted_by TEXT NOT NULL,
     submitted_at BIGINT NOT NULL,
     status       TEXT NOT NULL CHECK (status IN ('submitted', 'acknowledged', 'returned')),
     decided_by   TEXT,
     decided_at   BIGINT,
-    comment      TEXT,
+    comment_enc  BYTEA,
     UNIQUE (site_id, day, version)
 );
 CREATE INDEX daily_reports_day ON daily_reports (day, site_id);
