@@ -6,13 +6,15 @@
 //! roll-up; prints the latency percentiles of each.
 //!
 //! `cargo bench -p fangkong-cli --bench reports [-- RECORDS [REQUESTS]]`
-//! (defaults 10000000 and 300).
+//! (defaults 10000000 and 300). With `FANGKONG_BENCH_DATABASE_URL=postgres://…` it runs
+//! on that PostgreSQL database instead, which must be empty (a new database, or
+//! `?options=-csearch_path%3D<new schema>` as the tests use).
 
 use fangkong_cli::config::{Database, Settings};
 use fangkong_cli::server;
 use fangkong_domain::clock::{FixedClock, SequentialIds, beijing_day_start, unix_millis};
 use fangkong_store::system::Stopwatch;
-use fangkong_store::{Store, params};
+use fangkong_store::{Backend, Store, params};
 use time::macros::datetime;
 use time::{Date, Duration};
 
@@ -46,27 +48,44 @@ async fn fill_day(store: &Store, chunk: usize, site: &str, checkpoint: &str, day
     )) + 8 * 3_600_000
         + 30 * 60_000;
     let span = 9 * 3_600_000i64;
+    // A UUID-shaped text id per record, in each dialect.
+    let id = match store.backend() {
+        Backend::Sqlite => "printf('%08x-0000-4000-8000-%012x', $2, i)",
+        Backend::Postgres => {
+            "lpad(to_hex($2::BIGINT), 8, '0') || '-0000-4000-8000-' || lpad(to_hex(i), 12, '0')"
+        }
+    };
     let mut tx = store.begin().await.unwrap();
     tx.execute(
-        "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i + 1 < $1) \
-         INSERT INTO screenings (id, site_id, checkpoint_id, at, day, subject_kind, temperature, mask, \
-             decision, phase, person_id, registration_id, recorded_by, buffer_state, rechecks, last_measured_at) \
-         SELECT printf('%08x-0000-4000-8000-%012x', $2, i), $3, $4, $5 + i * $6 / $1, $7, \
-             CASE WHEN i % 20 = 0 THEN 'window_staff' WHEN i % 20 = 1 THEN 'bureau_staff' \
-                  WHEN i % 50 = 2 THEN 'other' ELSE 'citizen' END, \
-             CASE WHEN i % 400 = 3 THEN 382 ELSE 365 END, \
-             CASE WHEN i % 97 = 5 THEN 0 ELSE 1 END, \
-             CASE WHEN i % 97 = 5 THEN 'refuse_no_mask' WHEN i % 400 = 3 THEN 'buffer' ELSE 'admit' END, \
-             NULL, NULL, NULL, 'device', CASE WHEN i % 400 = 3 THEN 'cleared' END, 0, $5 + i * $6 / $1 \
-         FROM s",
-        &params![n as i64, chunk as i64, site, checkpoint, start, span, day.to_string()],
+        &format!(
+            "WITH RECURSIVE s(i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM s WHERE i + 1 < $1) \
+             INSERT INTO screenings (id, site_id, checkpoint_id, at, day, subject_kind, temperature, mask, \
+                 decision, phase, person_id, registration_id, recorded_by, buffer_state, rechecks, last_measured_at) \
+             SELECT {id}, $3, $4, $5 + i * $6 / $1, $7, \
+                 CASE WHEN i % 20 = 0 THEN 'window_staff' WHEN i % 20 = 1 THEN 'bureau_staff' \
+                      WHEN i % 50 = 2 THEN 'other' ELSE 'citizen' END, \
+                 CASE WHEN i % 400 = 3 THEN 382 ELSE 365 END, \
+                 CASE WHEN i % 97 = 5 THEN FALSE ELSE TRUE END, \
+                 CASE WHEN i % 97 = 5 THEN 'refuse_no_mask' WHEN i % 400 = 3 THEN 'buffer' ELSE 'admit' END, \
+                 NULL, NULL, NULL, 'device', CASE WHEN i % 400 = 3 THEN 'cleared' END, 0, $5 + i * $6 / $1 \
+             FROM s"
+        ),
+        &params![
+            n as i64,
+            chunk as i64,
+            site,
+            checkpoint,
+            start,
+            span,
+            day.to_string()
+        ],
     )
     .await
     .unwrap();
     let counters = [
         "'screened.' || subject_kind, COUNT(*) FROM screenings WHERE site_id = $1 AND at >= $2 AND at < $3 GROUP BY subject_kind",
         "'decision.' || decision, COUNT(*) FROM screenings WHERE site_id = $1 AND at >= $2 AND at < $3 GROUP BY decision",
-        "'no_mask', COUNT(*) FROM screenings WHERE site_id = $1 AND at >= $2 AND at < $3 AND mask = 0",
+        "'no_mask', COUNT(*) FROM screenings WHERE site_id = $1 AND at >= $2 AND at < $3 AND mask = FALSE",
     ];
     for c in counters {
         tx.execute(
@@ -105,12 +124,13 @@ async fn main() {
         .unwrap_or(10_000_000);
     let requests: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(300);
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings::new(
-        "127.0.0.1:0".parse().unwrap(),
-        Database::Sqlite {
+    let database = match std::env::var("FANGKONG_BENCH_DATABASE_URL") {
+        Ok(url) => Database::Postgres { url },
+        Err(_) => Database::Sqlite {
             data_dir: dir.path().join("data"),
         },
-    );
+    };
+    let mut settings = Settings::new("127.0.0.1:0".parse().unwrap(), database);
     settings.key = fangkong_cli::config::KeySource::File(dir.path().join("key"));
     let clock = std::sync::Arc::new(FixedClock::new(NOW));
     let ids = std::sync::Arc::new(SequentialIds::new(1_582_768_800_000));
@@ -126,7 +146,11 @@ async fn main() {
         .iter()
         .map(|r| (r.get(0).unwrap(), r.get(1).unwrap(), r.get(2).unwrap()))
         .collect();
-    println!("{} sites, {DAYS} days, {records} door records", sites.len());
+    println!(
+        "{:?}: {} sites, {DAYS} days, {records} door records",
+        store.backend(),
+        sites.len()
+    );
     let first = NOW.date() - Duration::days(DAYS - 1);
     let per = records / (sites.len() as u64 * DAYS as u64);
     let watch = Stopwatch::start();

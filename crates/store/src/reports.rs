@@ -196,7 +196,7 @@ pub async fn counter_series(
     for r in store
         .query(
             &format!(
-                "SELECT day, metric, SUM(n) FROM daily_counts WHERE day >= $1 AND day <= $2 AND site_id IN ({list}) \
+                "SELECT day, metric, CAST(SUM(n) AS BIGINT) FROM daily_counts WHERE day >= $1 AND day <= $2 AND site_id IN ({list}) \
                  GROUP BY day, metric"
             ),
             &p,

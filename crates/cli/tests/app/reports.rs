@@ -653,5 +653,13 @@ async fn the_daily_report_flow_on_postgres() {
     assert_eq!(all["screened"], 3);
     assert_eq!(all["refused_no_mask"], 1);
     assert_eq!(all["completeness"]["reported"], 1);
+    // The trend and the dashboard read the same counters summed over the subtree.
+    let days = json(app.get("/api/v1/reports/trends?site=JD&days=7").await, 200).await;
+    assert_eq!(days[6]["screened"], 3);
+    assert_eq!(days[6]["sent_to_buffer"], 1);
+    let page = app.get_as("/dashboard", Some(&leader)).await;
+    assert_eq!(page.status(), 200);
+    let archive = app.get_as("/reports/archive?site=JD", Some(&leader)).await;
+    assert!(archive.text().await.unwrap().contains("/reports/JD-QX/"));
     app.stop().await;
 }
