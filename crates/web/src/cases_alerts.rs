@@ -148,6 +148,32 @@ async fn escalate(state: &AppState) -> Result<usize, fangkong_store::StoreError>
     Ok(n)
 }
 
+/// Raises a site's alert of `kind` now unless one with the `dedupe` key exists (with its
+/// robot messages); whether it was raised.
+pub async fn raise_once(
+    state: &AppState,
+    site: uuid::Uuid,
+    kind: &str,
+    dedupe: &str,
+    summary: &AlertSummary,
+) -> Result<bool, fangkong_store::StoreError> {
+    let mut tx = state.store.begin().await?;
+    let raised = store::raise(
+        &mut tx,
+        state.ids.new_id(),
+        site,
+        kind,
+        None,
+        dedupe,
+        state.clock.now(),
+        summary,
+        state.ids.as_ref(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(raised)
+}
+
 /// Raises a fever-rate alert for each site whose abnormal temperatures today break out
 /// against its own baseline (EARS C1, C2 or C3); at most one per site and day.
 async fn fever_alerts(state: &AppState) -> Result<usize, fangkong_store::StoreError> {
@@ -168,21 +194,8 @@ async fn fever_alerts(state: &AppState) -> Result<usize, fangkong_store::StoreEr
             methods: last.alarms.clone(),
             ..AlertSummary::default()
         };
-        let mut tx = state.store.begin().await?;
-        let raised = store::raise(
-            &mut tx,
-            state.ids.new_id(),
-            s.site.id,
-            "ears",
-            None,
-            &format!("ears:{}:{today}", s.site.id),
-            now,
-            &summary,
-            state.ids.as_ref(),
-        )
-        .await?;
-        tx.commit().await?;
-        if raised {
+        let dedupe = format!("ears:{}:{today}", s.site.id);
+        if raise_once(state, s.site.id, "ears", &dedupe, &summary).await? {
             tracing::warn!(site = %s.site.code, day = %today, methods = ?last.alarms, "fever-rate breakout");
             n += 1;
         }

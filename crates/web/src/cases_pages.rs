@@ -808,7 +808,7 @@ async fn case_page(
 
 /// A posted form and the fingerprint of its exact bytes (for its `form_key`), or the
 /// page a malformed body gets.
-fn parse_form<T: serde::de::DeserializeOwned>(
+pub(crate) fn parse_form<T: serde::de::DeserializeOwned>(
     locale: Locale,
     body: &[u8],
 ) -> Result<(T, String), Box<Response>> {

@@ -726,20 +726,16 @@ async fn post_acknowledge(
     key: IdempotencyKey,
     body: JsonBody<DecisionBody>,
 ) -> Result<Response, ApiError> {
-    let idem = Idem::new(
-        "POST /api/v1/reports/daily/{site}/{date}/acknowledge",
-        &who,
-        &key,
-        &body,
-    );
-    let comment = body.value.comment.clone();
+    let scope = "POST /api/v1/reports/daily/{site}/{date}/acknowledge";
+    let idem = Idem::new(scope, &who, &key, &body);
+    let comment = &body.value.comment;
     decide(
         &state,
         &who,
         &site,
         &date,
         Status::Acknowledged,
-        &comment,
+        comment,
         &idem,
     )
     .await
@@ -761,23 +757,10 @@ async fn post_return(
     key: IdempotencyKey,
     body: JsonBody<DecisionBody>,
 ) -> Result<Response, ApiError> {
-    let idem = Idem::new(
-        "POST /api/v1/reports/daily/{site}/{date}/return",
-        &who,
-        &key,
-        &body,
-    );
-    let comment = body.value.comment.clone();
-    decide(
-        &state,
-        &who,
-        &site,
-        &date,
-        Status::Returned,
-        &comment,
-        &idem,
-    )
-    .await
+    let scope = "POST /api/v1/reports/daily/{site}/{date}/return";
+    let idem = Idem::new(scope, &who, &key, &body);
+    let comment = &body.value.comment;
+    decide(&state, &who, &site, &date, Status::Returned, comment, &idem).await
 }
 
 /// One day of a trend: the subtree's door figures.
@@ -884,20 +867,9 @@ pub async fn remind(state: &AppState) -> Result<usize, StoreError> {
             day: Some(day.to_string()),
             ..AlertSummary::default()
         };
-        let mut tx = state.store.begin().await?;
-        let raised = cases_store::raise(
-            &mut tx,
-            state.ids.new_id(),
-            s.site.id,
-            "report",
-            None,
-            &store::reminder_key(s.site.id, day),
-            now,
-            &summary,
-            state.ids.as_ref(),
-        )
-        .await?;
-        tx.commit().await?;
+        let dedupe = store::reminder_key(s.site.id, day);
+        let raised =
+            crate::cases_alerts::raise_once(state, s.site.id, "report", &dedupe, &summary).await?;
         if raised {
             tracing::warn!(site = %s.site.code, %day, "daily report missing at its deadline");
             n += 1;

@@ -6,6 +6,7 @@
 use crate::AppState;
 use crate::access::Principal;
 use crate::auth::FormErrors;
+use crate::cases_pages::parse_form;
 use crate::charts::{self, Chart};
 use crate::error::ApiError;
 use crate::home::{Shell, local_time, render};
@@ -24,7 +25,6 @@ use fangkong_domain::reports::{Completeness, Figures, Status, Timeliness};
 use fangkong_domain::screening::{csv_safe, day_of};
 use fangkong_store::org::Site;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use time::Date;
 
 pub fn router() -> Router<AppState> {
@@ -445,17 +445,6 @@ struct ReportForm {
     form_key: String,
 }
 
-fn parse_form(locale: Locale, body: &[u8]) -> Result<(ReportForm, String), Box<Response>> {
-    serde_urlencoded::from_bytes::<ReportForm>(body)
-        .map(|f| (f, crate::idempotency::hex(&Sha256::digest(body))))
-        .map_err(|_| {
-            Box::new(fail(
-                locale,
-                &ApiError::new(StatusCode::BAD_REQUEST, "body.invalid"),
-            ))
-        })
-}
-
 /// Back to the report after a form, or the page again with the error.
 async fn after_form(
     state: &AppState,
@@ -503,7 +492,7 @@ async fn submit_form(
     Path((site, date)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let (f, fingerprint) = match parse_form(locale, &body) {
+    let (f, fingerprint) = match parse_form::<ReportForm>(locale, &body) {
         Ok(p) => p,
         Err(res) => return *res,
     };
@@ -524,27 +513,17 @@ async fn acknowledge_form(
     Path((site, date)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let (f, fingerprint) = match parse_form(locale, &body) {
-        Ok(p) => p,
-        Err(res) => return *res,
-    };
-    let idem = form_idem(
-        "POST /reports/{site}/{date}/acknowledge",
-        &who,
-        &f.form_key,
-        &fingerprint,
-    );
-    let outcome = api::decide(
+    let scope = "POST /reports/{site}/{date}/acknowledge";
+    decision_form(
         &state,
+        locale,
         &who,
-        &site,
-        &date,
+        (&site, &date),
+        &body,
         Status::Acknowledged,
-        &f.comment,
-        &idem,
+        scope,
     )
-    .await;
-    after_form(&state, locale, &who, &site, &date, String::new(), outcome).await
+    .await
 }
 
 async fn return_form(
@@ -554,27 +533,42 @@ async fn return_form(
     Path((site, date)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let (f, fingerprint) = match parse_form(locale, &body) {
+    let scope = "POST /reports/{site}/{date}/return";
+    decision_form(
+        &state,
+        locale,
+        &who,
+        (&site, &date),
+        &body,
+        Status::Returned,
+        scope,
+    )
+    .await
+}
+
+/// The parent's acknowledge and return forms.
+async fn decision_form(
+    state: &AppState,
+    locale: Locale,
+    who: &Principal,
+    (site, date): (&str, &str),
+    body: &[u8],
+    status: Status,
+    scope: &'static str,
+) -> Response {
+    let (f, fingerprint) = match parse_form::<ReportForm>(locale, body) {
         Ok(p) => p,
         Err(res) => return *res,
     };
-    let idem = form_idem(
-        "POST /reports/{site}/{date}/return",
-        &who,
-        &f.form_key,
-        &fingerprint,
-    );
-    let outcome = api::decide(
-        &state,
-        &who,
-        &site,
-        &date,
-        Status::Returned,
-        &f.comment,
-        &idem,
-    )
-    .await;
-    after_form(&state, locale, &who, &site, &date, f.comment, outcome).await
+    let idem = form_idem(scope, who, &f.form_key, &fingerprint);
+    let outcome = api::decide(state, who, site, date, status, &f.comment, &idem).await;
+    // A failed return keeps the comment typed.
+    let comment = if status == Status::Returned {
+        f.comment
+    } else {
+        String::new()
+    };
+    after_form(state, locale, who, site, date, comment, outcome).await
 }
 
 // ---- exports --------------------------------------------------------------------------------
