@@ -7,6 +7,7 @@ use crate::access::Principal;
 use crate::error::ApiError;
 use crate::idempotency::{Idem, IdempotencyKey, JsonBody, json_response};
 use crate::live::Topic;
+use crate::reports::{SectionFuture, SectionQuery};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -2101,6 +2102,29 @@ async fn get_deliveries(
     let sites = scope_sites(&state, &who).await?;
     let log = store::deliveries(&state.store, &sites, 200).await?;
     Ok(Json(log.iter().map(delivery_dto).collect()))
+}
+
+// ---- the daily report's section ---------------------------------------------------------
+
+/// The daily report's suspected-case section (listed in `reports::SECTIONS`): how the
+/// day's cases stand now, by outcome, and the urgent reports made to the district about
+/// them.
+pub fn report_section<'a>(q: &'a SectionQuery<'a>) -> SectionFuture<'a> {
+    Box::pin(async move {
+        let from = day_start(q.day);
+        let until = day_start(q.day.next_day().unwrap_or(q.day));
+        let rows = store::outcome_counts(&q.state.store, q.site.id, from, until).await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(fangkong_domain::reports::Section {
+            key: "cases".into(),
+            rows: rows
+                .into_iter()
+                .map(|(key, n)| fangkong_domain::reports::SectionRow { key, n, max: false })
+                .collect(),
+        }))
+    })
 }
 
 #[cfg(test)]

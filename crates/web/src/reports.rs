@@ -22,7 +22,7 @@ use fangkong_domain::reports::{
 };
 use fangkong_domain::screening::{after_hours, day_of};
 use fangkong_store::audit::{self, Record};
-use fangkong_store::cases::{self as cases_store, AlertSummary};
+use fangkong_store::cases::AlertSummary;
 use fangkong_store::org::{self, Site, SiteInTree};
 use fangkong_store::reports::{self as store, Version};
 use fangkong_store::{StoreError, Tx};
@@ -67,27 +67,8 @@ pub type SectionFuture<'a> =
 /// each is one function in its own module, listed here. `None` leaves the section out
 /// for that site and day. Sections are frozen with the rest of a submitted version and
 /// summed row by row in a roll-up.
-pub const SECTIONS: &[for<'a> fn(&'a SectionQuery<'a>) -> SectionFuture<'a>] = &[cases_section];
-
-/// The suspected-case section: how the day's cases stand now, by outcome, and the urgent
-/// reports made to the district about them.
-fn cases_section<'a>(q: &'a SectionQuery<'a>) -> SectionFuture<'a> {
-    Box::pin(async move {
-        let from = crate::cases::day_start(q.day);
-        let until = crate::cases::day_start(q.day.next_day().unwrap_or(q.day));
-        let rows = cases_store::outcome_counts(&q.state.store, q.site.id, from, until).await?;
-        if rows.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(Section {
-            key: "cases".into(),
-            rows: rows
-                .into_iter()
-                .map(|(key, n)| rules::SectionRow { key, n, max: false })
-                .collect(),
-        }))
-    })
-}
+pub const SECTIONS: &[for<'a> fn(&'a SectionQuery<'a>) -> SectionFuture<'a>] =
+    &[crate::cases::report_section];
 
 // ---- figures ------------------------------------------------------------------------------
 

@@ -573,6 +573,30 @@ async fn decision_form(
 
 // ---- exports --------------------------------------------------------------------------------
 
+/// Records who took a report away (its remarks may name a person) before handing it out.
+async fn audit_export(
+    state: &AppState,
+    who: &Principal,
+    a: &Assembled,
+    format: &str,
+) -> Result<(), ApiError> {
+    fangkong_store::audit::append_now(
+        &state.store,
+        state.clock.now(),
+        &fangkong_store::audit::Record {
+            actor: who.actor(),
+            addr: &who.addr,
+            action: "report.export",
+            target: format!("report:{}:{}", a.site.code, a.day),
+            site: &a.site.code,
+            outcome: fangkong_domain::audit::Outcome::Ok,
+            detail: serde_json::json!({"format": format}),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// The title line of an export: site, date, status and when it was made.
 fn export_heading(state: &AppState, locale: Locale, a: &Assembled) -> String {
     let own = a.own();
@@ -612,6 +636,9 @@ async fn report_xlsx(
         Ok(a) => a,
         Err(e) => return fail(locale, &e),
     };
+    if let Err(e) = audit_export(&state, &who, &a, "xlsx").await {
+        return fail(locale, &e);
+    }
     let own = a.own();
     let rollup = a.rollup();
     let columns: Vec<&Figures> = if a.has_children() {
@@ -734,6 +761,9 @@ async fn report_csv(
         Ok(a) => a,
         Err(e) => return fail(locale, &e),
     };
+    if let Err(e) = audit_export(&state, &who, &a, "csv").await {
+        return fail(locale, &e);
+    }
     let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
     let mut head = vec![
         locale.t("reports.date").to_owned(),

@@ -569,6 +569,12 @@ async fn exports_archive_and_trends() {
     assert!(lines[0].contains("排查人数"));
     assert!(lines[1].contains(",JD,") && lines[1].contains("已报送"));
     assert!(lines.last().unwrap().contains("合计"));
+    let log = json(app.get("/api/v1/audit?action=report.export").await, 200).await;
+    assert_eq!(
+        log.as_array().unwrap().len(),
+        2,
+        "each export is audited: {log:#}"
+    );
     // The printable page carries the charts.
     let print = app
         .get_as(&format!("/reports/JD/{DAY}/print"), Some(&leader))
