@@ -178,6 +178,49 @@ pub async fn day_parts(
     Ok(out)
 }
 
+/// The door counters of each of `sites`, per day from `from` to `until`: `(site, day,
+/// figures)` for the days a site recorded anything, by site and day.
+pub async fn site_series(
+    store: &Store,
+    sites: &[Uuid],
+    from: Date,
+    until: Date,
+) -> Result<Vec<(Uuid, Date, Figures)>> {
+    if sites.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (list, ids) = site_list(sites, 3);
+    let mut p = vec![Value::from(day_text(from)), Value::from(day_text(until))];
+    p.extend(ids);
+    let mut by_day: std::collections::BTreeMap<(Uuid, String), Vec<(String, i64)>> =
+        Default::default();
+    for r in store
+        .query(
+            &format!(
+                "SELECT site_id, day, metric, n FROM daily_counts WHERE day >= $1 AND day <= $2 \
+                 AND site_id IN ({list})"
+            ),
+            &p,
+        )
+        .await?
+    {
+        by_day
+            .entry((r.get(0)?, r.get(1)?))
+            .or_default()
+            .push((r.get(2)?, r.get(3)?));
+    }
+    by_day
+        .into_iter()
+        .map(|((site, d), c)| {
+            Ok((
+                site,
+                parse_day(&d)?,
+                Figures::from_counters(c.iter().map(|(m, n)| (m.as_str(), *n))),
+            ))
+        })
+        .collect()
+}
+
 /// The door counters of `sites` together, per day from `from` to `until`: the trend
 /// charts. Days with nothing recorded are left out.
 pub async fn counter_series(
@@ -186,34 +229,11 @@ pub async fn counter_series(
     from: Date,
     until: Date,
 ) -> Result<Vec<(Date, Figures)>> {
-    if sites.is_empty() {
-        return Ok(Vec::new());
+    let mut by_day: std::collections::BTreeMap<Date, Figures> = Default::default();
+    for (_, day, f) in site_series(store, sites, from, until).await? {
+        by_day.entry(day).or_default().absorb(&f);
     }
-    let (list, ids) = site_list(sites, 3);
-    let mut p = vec![Value::from(day_text(from)), Value::from(day_text(until))];
-    p.extend(ids);
-    let mut by_day: std::collections::BTreeMap<String, Vec<(String, i64)>> = Default::default();
-    for r in store
-        .query(
-            &format!(
-                "SELECT day, metric, CAST(SUM(n) AS BIGINT) FROM daily_counts WHERE day >= $1 AND day <= $2 AND site_id IN ({list}) \
-                 GROUP BY day, metric"
-            ),
-            &p,
-        )
-        .await?
-    {
-        by_day.entry(r.get(0)?).or_default().push((r.get(1)?, r.get(2)?));
-    }
-    by_day
-        .into_iter()
-        .map(|(d, c)| {
-            Ok((
-                parse_day(&d)?,
-                Figures::from_counters(c.iter().map(|(m, n)| (m.as_str(), *n))),
-            ))
-        })
-        .collect()
+    Ok(by_day.into_iter().collect())
 }
 
 /// One submitted version of a site's report for a day.

@@ -2004,6 +2004,12 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "有人同时报送了该日报，请刷新后重试",
         "Someone submitted this report at the same time; reload and try again",
     ),
+    (
+        "dashboard.per_site",
+        "各单位近7天排查人数",
+        "People screened per site, last 7 days",
+    ),
+    ("dashboard.trend", "趋势", "Trend"),
 ];
 
 #[cfg(test)]

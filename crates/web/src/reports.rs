@@ -257,6 +257,9 @@ pub struct VersionDto {
     pub comment: Option<String>,
     /// The site's own figures as submitted.
     pub figures: Figures,
+    /// For a site with sites below it: the roll-up as it stood when this version was
+    /// submitted (the live roll-up moves as the sites below report).
+    pub rollup: Option<Rollup>,
 }
 
 /// One site's line in a roll-up.
@@ -320,6 +323,7 @@ pub fn version_dto(v: &Version) -> VersionDto {
         decided_at: v.decided_at,
         comment: v.comment.clone(),
         figures: v.figures.clone(),
+        rollup: v.rollup.clone(),
     }
 }
 

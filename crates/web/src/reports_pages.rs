@@ -1080,6 +1080,60 @@ struct DashboardPanel {
     late: Vec<(String, String, &'static str)>,
 }
 
+/// One site's last 7 days on the dashboard.
+struct SiteWeek {
+    code: String,
+    name: String,
+    indent: u32,
+    screened: Vec<i64>,
+    chart: Chart,
+}
+
+/// Each site of the subtree, its screenings per day over the week ending `until`.
+async fn site_weeks(
+    state: &AppState,
+    tree: &Tree,
+    site: &Site,
+    until: Date,
+) -> Result<(Vec<String>, Vec<SiteWeek>), ApiError> {
+    let from = until - time::Duration::days(6);
+    let days: Vec<Date> = (0..7).map(|i| from + time::Duration::days(i)).collect();
+    let subtree = tree.subtree(site.id);
+    let ids: Vec<uuid::Uuid> = subtree.iter().map(|s| s.id).collect();
+    let series = fangkong_store::reports::site_series(&state.store, &ids, from, until).await?;
+    let base = tree.depth(site.id);
+    let weeks = subtree
+        .iter()
+        .map(|s| {
+            let screened: Vec<i64> = days
+                .iter()
+                .map(|d| {
+                    series
+                        .iter()
+                        .find(|(id, day, _)| *id == s.id && day == d)
+                        .map_or(0, |(_, _, f)| f.screened)
+                })
+                .collect();
+            let points: Vec<(String, u32, bool)> = days
+                .iter()
+                .zip(&screened)
+                .map(|(d, n)| (d.to_string(), u32::try_from(*n).unwrap_or(0), false))
+                .collect();
+            SiteWeek {
+                code: s.code.clone(),
+                name: s.name.clone(),
+                indent: tree.depth(s.id).saturating_sub(base),
+                screened,
+                chart: charts::bars(&points),
+            }
+        })
+        .collect();
+    Ok((
+        days.iter().map(|d| d.to_string()[5..].to_owned()).collect(),
+        weeks,
+    ))
+}
+
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
@@ -1090,6 +1144,9 @@ struct DashboardPage {
     panel: String,
     /// `(id, title key, trend)`: the last 7 and 30 days.
     trends: Vec<(&'static str, &'static str, TrendView)>,
+    /// The last 7 days' dates, and each site's screenings on them with a small chart.
+    week_days: Vec<String>,
+    per_site: Vec<SiteWeek>,
     chart_height: u32,
     bar_width: u32,
 }
@@ -1164,6 +1221,7 @@ async fn dashboard_page(
         let today = day_of(state.clock.now());
         let month = api::trend(&state, &tree, &site, today, 30).await?;
         let week = month[month.len().saturating_sub(7)..].to_vec();
+        let (week_days, per_site) = site_weeks(&state, &tree, &site, today).await?;
         let scope = who.scope(&state.store).await?;
         let sites = tree
             .0
@@ -1181,6 +1239,8 @@ async fn dashboard_page(
                 ("week", "reports.trend7", trend_view(week)),
                 ("month", "reports.trend30", trend_view(month)),
             ],
+            week_days,
+            per_site,
             chart_height: charts::HEIGHT,
             bar_width: charts::BAR,
         })

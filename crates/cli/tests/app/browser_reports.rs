@@ -287,6 +287,11 @@ async fn a_centre_submits_its_daily_report_and_the_district_acknowledges_it_and_
     assert_eq!(count(&c, "#month-table tbody tr").await, 30);
     assert_eq!(count(&c, "svg#week-chart rect").await, 7);
     assert_eq!(count(&c, "svg#month-chart rect").await, 30);
+    // Each site's week: the centre's line ends with today's 4 readings.
+    let qx_week = texts(&c, "#week-JD-QX td.num").await;
+    assert_eq!(qx_week.len(), 7);
+    assert_eq!(qx_week[6], "4");
+    assert_eq!(count(&c, "#week-JD-QX svg rect").await, 7);
     // Today's line of the week's table holds the whole district's readings.
     let today = c
         .execute(

@@ -383,6 +383,12 @@ async fn reports_are_submitted_acknowledged_returned_and_corrected_as_versions()
     let jd = json(submit(&app, &leader, "JD", "全区正常").await, 201).await;
     assert_eq!(jd["status"], "submitted");
     assert_eq!(jd["screened"], 1, "the district's own figures");
+    let frozen = &jd["versions"][0]["rollup"];
+    assert_eq!(
+        frozen["figures"]["screened"], 3,
+        "the roll-up as submitted: {frozen:#}"
+    );
+    assert_eq!(frozen["completeness"]["reported"], 1);
     // The district command office reads every site's report and the roll-up.
     let seen = json(
         app.get_as(
