@@ -258,6 +258,47 @@ struct HomePage {
     started: String,
     /// The live count of forwarded records is for roles that read them.
     can_sync: bool,
+    /// Today's daily report of the account's own site, for roles that read reports.
+    report: Option<TodayReport>,
+}
+
+/// Where the own site's report for today stands.
+struct TodayReport {
+    href: String,
+    status: &'static str,
+    status_code: &'static str,
+    timeliness: &'static str,
+    timeliness_code: &'static str,
+    deadline: String,
+}
+
+async fn today_report(
+    state: &AppState,
+    locale: Locale,
+    who: &Principal,
+) -> Result<Option<TodayReport>, ApiError> {
+    use fangkong_domain::reports as rules;
+    let Some(acc) = who.account.as_ref() else {
+        return Ok(None);
+    };
+    if !who.can(fangkong_domain::access::Permission::ReportsRead) {
+        return Ok(None);
+    }
+    let now = state.clock.now();
+    let day = fangkong_domain::screening::day_of(now);
+    let versions =
+        fangkong_store::reports::versions(&state.store, &state.vault, acc.site_id, day).await?;
+    let deadline = rules::deadline(day, state.reports.deadline);
+    let timeliness = rules::timeliness(versions.first().map(|v| v.submitted_at), deadline, now);
+    let status = versions.last().map_or("draft", |v| v.status.as_str());
+    Ok(Some(TodayReport {
+        href: format!("/reports/{}/{day}", encode(&acc.site_code)),
+        status: locale.t(&format!("reports.status.{status}")),
+        status_code: status,
+        timeliness: locale.t(&format!("reports.timeliness.{}", timeliness.as_str())),
+        timeliness_code: timeliness.as_str(),
+        deadline: local_time(deadline),
+    }))
 }
 
 #[derive(Template)]
@@ -309,6 +350,7 @@ async fn home_page(
         }),
         schema_version: state.schema_version,
         can_sync: who.can(fangkong_domain::access::Permission::SyncRead),
+        report: today_report(state, locale, who).await?,
         started: beijing(state.started).format(format).unwrap_or_default(),
     })
 }

@@ -2010,6 +2010,8 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "People screened per site, last 7 days",
     ),
     ("dashboard.trend", "趋势", "Trend"),
+    ("panel.report", "今日排查日报", "Today's daily report"),
+    ("panel.report.open", "审核并报送", "Review and submit"),
 ];
 
 #[cfg(test)]

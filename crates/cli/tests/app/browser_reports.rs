@@ -126,6 +126,11 @@ async fn a_centre_submits_its_daily_report_and_the_district_acknowledges_it_and_
     let qx_page = format!("/reports/JD-QX/{DAY}");
     let c = browser(&driver, 1280, 1000).await;
     sign_in_with(&c, &app, "qx-leader", QX_PASSWORD).await;
+    // The home page says today's report is not in yet and leads to it.
+    assert_eq!(text(&c, "#home-report-status").await, "未报送");
+    click(&c, "home-report-link").await;
+    wait_path(&c, &qx_page).await;
+    // So does the report menu.
     c.goto(&app.url("/reports")).await.unwrap();
     wait_path(&c, &qx_page).await;
     wait_contains(&c, "#report-title", "曲溪街道公共服务中心").await;
