@@ -93,6 +93,10 @@ pub struct AlertSummary {
     pub count: Option<u32>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub methods: Vec<String>,
+    /// For a daily report sent back by the parent site: the version returned (the
+    /// reminder of a missing report has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returned: Option<u32>,
 }
 
 fn json<T: Serialize>(v: &T) -> Result<String> {

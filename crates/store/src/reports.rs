@@ -406,7 +406,8 @@ pub async fn decide(
     Ok(n == 1)
 }
 
-/// Acknowledges, for the system, the reminder alert of a site's day once its report is in.
+/// Settles, once a site's report for the day is in, its alerts about that day: the
+/// reminder of the missing report and the notices of versions returned.
 pub async fn settle_reminder(
     tx: &mut Tx,
     site: Uuid,
@@ -415,8 +416,14 @@ pub async fn settle_reminder(
     by: &str,
 ) -> Result<()> {
     tx.execute(
-        "UPDATE alerts SET acknowledged_at = $2, acknowledged_by = $3 WHERE dedupe = $1 AND acknowledged_at IS NULL",
-        &params![reminder_key(site, day), at, by],
+        "UPDATE alerts SET acknowledged_at = $2, acknowledged_by = $3 \
+         WHERE (dedupe = $1 OR dedupe LIKE $4) AND acknowledged_at IS NULL",
+        &params![
+            reminder_key(site, day),
+            at,
+            by,
+            format!("returned:{site}:{day}:%")
+        ],
     )
     .await
     .map(drop)
@@ -425,6 +432,11 @@ pub async fn settle_reminder(
 /// The dedupe key of the reminder alert of a site's missing report.
 pub fn reminder_key(site: Uuid, day: Date) -> String {
     format!("report:{site}:{day}")
+}
+
+/// The dedupe key of the notice that a version of a site's report was returned.
+pub fn returned_key(site: Uuid, day: Date, version: u32) -> String {
+    format!("returned:{site}:{day}:{version}")
 }
 
 /// The counters of a site's day recounted from the door records (and re-checks, passages

@@ -489,7 +489,7 @@ pub struct AlertDto {
     pub id: Uuid,
     pub site: String,
     pub site_name: String,
-    /// `case` or `ears`.
+    /// `case`, `ears` or `report` (a daily report missing at its deadline, or returned).
     pub kind: String,
     pub case_id: Option<Uuid>,
     #[serde(with = "time::serde::rfc3339")]
@@ -504,6 +504,8 @@ pub struct AlertDto {
     pub day: Option<String>,
     pub count: Option<u32>,
     pub methods: Vec<String>,
+    /// For a daily report returned by the parent site: the version returned.
+    pub returned: Option<u32>,
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub acknowledged_at: Option<OffsetDateTime>,
@@ -609,6 +611,7 @@ pub fn alert_dto(a: &Alert, site: &Site) -> AlertDto {
         day: a.summary.day.clone(),
         count: a.summary.count,
         methods: a.summary.methods.clone(),
+        returned: a.summary.returned,
         acknowledged_at: a.acknowledged_at,
         acknowledged_by: a.acknowledged_by.clone(),
     }

@@ -395,10 +395,11 @@ pub fn signed_url(url: &str, secret: &str, now: OffsetDateTime) -> String {
 /// The message for a robot, in Chinese (the hall's working language): site, time,
 /// symptoms and highest temperature; never a name, ID number or phone number, which the
 /// alert does not even hold.
-/// The i18n key of an alert kind's title.
-pub fn title_key(kind: &str) -> &'static str {
+/// The i18n key of an alert's title, by its kind (a report's notice: returned or missing).
+pub fn title_key(kind: &str, returned: bool) -> &'static str {
     match kind {
         "ears" => "robot.title.ears",
+        "report" if returned => "robot.title.report_returned",
         "report" => "robot.title.report",
         _ => "robot.title.case",
     }
@@ -427,7 +428,7 @@ pub fn message(alert: &Alert, site: &Site, level: Level, deadline: time::Duratio
             l.t("robot.unacknowledged")
         )),
     }
-    let title = l.t(title_key(&alert.kind));
+    let title = l.t(title_key(&alert.kind, s.returned.is_some()));
     lines.push(format!("【{title}】{}", site.name));
     lines.push(format!(
         "{}：{}",
@@ -435,13 +436,17 @@ pub fn message(alert: &Alert, site: &Site, level: Level, deadline: time::Duratio
         local_time(alert.raised_at)
     ));
     if alert.kind == "report" {
+        let (what, ask) = match s.returned {
+            Some(_) => ("robot.report_returned", "robot.report_returned_ask"),
+            None => ("robot.report_missing", "robot.report_ask"),
+        };
         lines.push(format!(
             "{}：{} · {}",
             l.t("robot.day"),
             s.day.as_deref().unwrap_or(""),
-            l.t("robot.report_missing")
+            l.t(what)
         ));
-        lines.push(l.t("robot.report_ask").to_owned());
+        lines.push(l.t(ask).to_owned());
         return lines.join("\n");
     }
     if alert.kind == "ears" {
@@ -533,6 +538,7 @@ mod tests {
                 day: Some("2020-01-29".into()),
                 count: Some(6),
                 methods: vec!["c1".into(), "c3".into()],
+                returned: None,
             },
             acknowledged_at: None,
             acknowledged_by: None,
@@ -576,6 +582,32 @@ mod tests {
         assert!(text.contains("2020-01-29"), "{text}");
         assert!(text.contains("C1、C3"), "{text}");
         assert!(text.contains('6'), "{text}");
+    }
+
+    #[test]
+    fn report_notices_say_missing_or_returned_and_never_carry_the_comment() {
+        let missing = message(
+            &alert("report"),
+            &site(),
+            Level::Raised,
+            time::Duration::minutes(15),
+        );
+        assert!(
+            missing.contains("排查日报未报送") && missing.contains("2020-01-29"),
+            "{missing}"
+        );
+        assert!(!missing.contains("退回"), "{missing}");
+        let mut a = alert("report");
+        a.summary.returned = Some(2);
+        let returned = message(&a, &site(), Level::Raised, time::Duration::minutes(15));
+        assert!(
+            returned.contains("排查日报被退回") && returned.contains("重新报送"),
+            "{returned}"
+        );
+        assert_eq!(title_key("report", true), "robot.title.report_returned");
+        assert_eq!(title_key("report", false), "robot.title.report");
+        assert_eq!(title_key("ears", false), "robot.title.ears");
+        assert_eq!(title_key("case", false), "robot.title.case");
     }
 
     #[test]

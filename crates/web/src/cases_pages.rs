@@ -1207,11 +1207,11 @@ pub struct AlertView {
 
 fn alert_view(locale: Locale, a: &AlertDto) -> AlertView {
     let what = if a.kind == "report" {
-        format!(
-            "{} {}",
-            a.day.as_deref().unwrap_or(""),
-            locale.t("robot.report_missing")
-        )
+        let what = match a.returned {
+            Some(_) => "robot.report_returned",
+            None => "robot.report_missing",
+        };
+        format!("{} {}", a.day.as_deref().unwrap_or(""), locale.t(what))
     } else if a.kind == "ears" {
         format!(
             "{} {} · {} {} · {}",
@@ -1237,7 +1237,7 @@ fn alert_view(locale: Locale, a: &AlertDto) -> AlertView {
     AlertView {
         id: a.id,
         case_id: a.case_id,
-        title: crate::cases_alerts::title_key(&a.kind),
+        title: crate::cases_alerts::title_key(&a.kind, a.returned.is_some()),
         site_name: a.site_name.clone(),
         at: local_time(a.raised_at),
         level: label(locale, "alerts.level", &a.level),

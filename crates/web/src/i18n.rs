@@ -2012,6 +2012,21 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("dashboard.trend", "趋势", "Trend"),
     ("panel.report", "今日排查日报", "Today's daily report"),
     ("panel.report.open", "审核并报送", "Review and submit"),
+    (
+        "robot.title.report_returned",
+        "排查日报被退回",
+        "Daily report returned",
+    ),
+    (
+        "robot.report_returned",
+        "排查日报已被上级退回修改",
+        "daily report returned by the site above",
+    ),
+    (
+        "robot.report_returned_ask",
+        "请查看审核意见，修改后重新报送。",
+        "Read the comment, correct the report and submit it again.",
+    ),
 ];
 
 #[cfg(test)]

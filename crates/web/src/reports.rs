@@ -635,6 +635,28 @@ pub async fn decide(
     if !store::decide(&mut tx, &state.vault, v.id, status, who.actor(), now, note).await? {
         return Err(refused(Refusal::AlreadyDecided));
     }
+    // A returned report tells the site at once: its leaders' banner and its group robots
+    // (without the comment, which may name a person). The new version settles it.
+    let returned = status == Status::Returned;
+    if returned {
+        let summary = AlertSummary {
+            day: Some(a.day.to_string()),
+            returned: Some(v.version),
+            ..AlertSummary::default()
+        };
+        fangkong_store::cases::raise(
+            &mut tx,
+            state.ids.new_id(),
+            a.site.id,
+            "report",
+            None,
+            &store::returned_key(a.site.id, a.day, v.version),
+            now,
+            &summary,
+            state.ids.as_ref(),
+        )
+        .await?;
+    }
     let action = match status {
         Status::Returned => "report.return",
         _ => "report.acknowledge",
@@ -669,6 +691,10 @@ pub async fn decide(
     )
     .await?;
     state.live.touch(Topic::Reports);
+    if returned {
+        state.live.touch(Topic::Alerts);
+        state.robots.notify_one();
+    }
     Ok(res)
 }
 

@@ -338,12 +338,24 @@ async fn reports_are_submitted_acknowledged_returned_and_corrected_as_versions()
     .await;
     assert_eq!(returned["status"], "returned");
     assert_eq!(returned["versions"][0]["comment"], "请补充缓冲区情况");
+    // The centre learns at once: its leaders' banner holds the notice.
+    let notices = |list: Value| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["kind"] == "report" && a["returned"] == 1)
+            .count()
+    };
+    let open = json(app.get_as("/api/v1/alerts", Some(&qx)).await, 200).await;
+    assert_eq!(notices(open), 1);
     assert_eq!(
         code(decide(&app, &leader, "JD-QX", "acknowledge", "").await, 409).await,
         "reports.already_decided"
     );
     let v2 = json(submit(&app, &qx, "JD-QX", "无异常；缓冲区无人").await, 201).await;
     assert_eq!(v2["version"], 2);
+    let open = json(app.get_as("/api/v1/alerts", Some(&qx)).await, 200).await;
+    assert_eq!(notices(open), 0, "the new version settles the notice");
     assert_eq!(
         v2["timeliness"], "on_time",
         "timeliness counts the first submission"
