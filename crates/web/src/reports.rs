@@ -159,8 +159,9 @@ impl Standing {
     }
 }
 
-/// The standing of every site of `sites` on `day` (four queries for the figures, one for
-/// the versions).
+/// The standing of every site of `sites` on `day`: six queries for the figures whatever
+/// the number of sites, the sections' own (two a site for the cases section), one for the
+/// versions.
 pub async fn standings(
     state: &AppState,
     sites: &[&Site],
