@@ -1783,8 +1783,8 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("reports.until", "至", "Until"),
     (
         "reports.changed",
-        "日报报送后又有新的记录，数据已变化：请核对后提交更正版本。",
-        "Records arrived after this report was submitted: review and submit a corrected version.",
+        "报送后又有新的记录（如截止后的排查、下岗体温检测），当前数据与已报送版本不同；如需更正，可报送新版本。",
+        "Records arrived after this report was submitted (screenings after the deadline, post-shift checks): the figures now differ from the submitted version; submit a new version if a correction is due.",
     ),
     ("reports.figures", "排查数据", "Figures"),
     ("reports.item", "项目", "Item"),
