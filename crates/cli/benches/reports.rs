@@ -30,7 +30,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn report(name: &str, mut ms: Vec<f64>) {
     ms.sort_by(f64::total_cmp);
     println!(
-        "{name}: {} requests, p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "{name}: {} runs, p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         ms.len(),
         percentile(&ms, 0.5),
         percentile(&ms, 0.95),
