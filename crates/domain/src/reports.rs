@@ -294,6 +294,8 @@ pub struct Latest<'a> {
     pub status: Status,
     pub figures: &'a Figures,
     pub remarks: &'a str,
+    /// For a site with sites below it: the roll-up it submitted.
+    pub rollup: Option<&'a Rollup>,
 }
 
 /// Why a workflow step is refused (error codes, translated at the edge).
@@ -307,6 +309,10 @@ pub enum Refusal {
     AlreadyDecided,
     /// A site acknowledges or returns only the reports of sites below it.
     NotAChild,
+    /// A site submits only its own report (its parent acknowledges it, so must not write it).
+    NotOwnSite,
+    /// The version the reviewer looked at is no longer the latest.
+    VersionChanged,
 }
 
 impl Refusal {
@@ -316,31 +322,42 @@ impl Refusal {
             Refusal::NotSubmitted => "reports.not_submitted",
             Refusal::AlreadyDecided => "reports.already_decided",
             Refusal::NotAChild => "reports.not_a_child",
+            Refusal::NotOwnSite => "reports.not_own_site",
+            Refusal::VersionChanged => "reports.version_changed",
         }
     }
 }
 
 /// Whether a new version may be submitted: the first one always; after a return always
-/// (the site answers the comment); otherwise only when the figures or the remarks changed
-/// (a correction), so pressing submit twice makes no second version.
+/// (the site answers the comment); otherwise only when the figures, the roll-up or the
+/// remarks changed (a correction, or more sites below have reported), so pressing submit
+/// twice makes no second version.
 pub fn check_submit(
     latest: Option<Latest<'_>>,
     figures: &Figures,
+    rollup: Option<&Rollup>,
     remarks: &str,
 ) -> Result<(), Refusal> {
     match latest {
-        Some(l) if l.status != Status::Returned && l.figures == figures && l.remarks == remarks => {
+        Some(l)
+            if l.status != Status::Returned
+                && l.figures == figures
+                && l.rollup == rollup
+                && l.remarks == remarks =>
+        {
             Err(Refusal::Unchanged)
         }
         _ => Ok(()),
     }
 }
 
-/// Whether the parent may acknowledge or return the latest version.
-pub fn check_decision(latest: Option<Status>) -> Result<(), Refusal> {
+/// Whether the parent may acknowledge or return the latest version `(number, status)`;
+/// `seen` is the version the reviewer looked at, when known.
+pub fn check_decision(latest: Option<(u32, Status)>, seen: Option<u32>) -> Result<(), Refusal> {
     match latest {
         None => Err(Refusal::NotSubmitted),
-        Some(Status::Submitted) => Ok(()),
+        Some((v, _)) if seen.is_some_and(|s| s != v) => Err(Refusal::VersionChanged),
+        Some((_, Status::Submitted)) => Ok(()),
         Some(_) => Err(Refusal::AlreadyDecided),
     }
 }
@@ -552,41 +569,75 @@ mod tests {
             screened: 4,
             ..Figures::default()
         };
-        assert_eq!(check_submit(None, &f, ""), Ok(()));
+        let r = Rollup {
+            figures: f.clone(),
+            completeness: Completeness::default(),
+        };
+        let more = Rollup {
+            figures: g.clone(),
+            completeness: Completeness::default(),
+        };
+        assert_eq!(check_submit(None, &f, None, ""), Ok(()));
         let submitted = Latest {
             status: Status::Submitted,
             figures: &f,
             remarks: "ok",
+            rollup: None,
         };
         assert_eq!(
-            check_submit(Some(submitted), &f, "ok"),
+            check_submit(Some(submitted), &f, None, "ok"),
             Err(Refusal::Unchanged)
         );
-        assert_eq!(check_submit(Some(submitted), &g, "ok"), Ok(()));
-        assert_eq!(check_submit(Some(submitted), &f, "late record"), Ok(()));
+        assert_eq!(check_submit(Some(submitted), &g, None, "ok"), Ok(()));
+        assert_eq!(
+            check_submit(Some(submitted), &f, None, "late record"),
+            Ok(())
+        );
         let acked = Latest {
             status: Status::Acknowledged,
             ..submitted
         };
-        assert_eq!(check_submit(Some(acked), &f, "ok"), Err(Refusal::Unchanged));
+        assert_eq!(
+            check_submit(Some(acked), &f, None, "ok"),
+            Err(Refusal::Unchanged)
+        );
         let returned = Latest {
             status: Status::Returned,
             ..submitted
         };
-        assert_eq!(check_submit(Some(returned), &f, "ok"), Ok(()));
+        assert_eq!(check_submit(Some(returned), &f, None, "ok"), Ok(()));
+        // A centre whose sites below reported since may send its roll-up again.
+        let parent = Latest {
+            rollup: Some(&r),
+            ..submitted
+        };
+        assert_eq!(
+            check_submit(Some(parent), &f, Some(&r), "ok"),
+            Err(Refusal::Unchanged)
+        );
+        assert_eq!(check_submit(Some(parent), &f, Some(&more), "ok"), Ok(()));
     }
 
     #[test]
     fn only_a_submitted_report_is_acknowledged_or_returned() {
-        assert_eq!(check_decision(None), Err(Refusal::NotSubmitted));
-        assert_eq!(check_decision(Some(Status::Submitted)), Ok(()));
+        assert_eq!(check_decision(None, None), Err(Refusal::NotSubmitted));
+        assert_eq!(check_decision(Some((1, Status::Submitted)), None), Ok(()));
         assert_eq!(
-            check_decision(Some(Status::Acknowledged)),
+            check_decision(Some((2, Status::Submitted)), Some(2)),
+            Ok(())
+        );
+        assert_eq!(
+            check_decision(Some((1, Status::Acknowledged)), None),
             Err(Refusal::AlreadyDecided)
         );
         assert_eq!(
-            check_decision(Some(Status::Returned)),
+            check_decision(Some((1, Status::Returned)), None),
             Err(Refusal::AlreadyDecided)
+        );
+        // The reviewer saw version 1; the site has since sent version 2.
+        assert_eq!(
+            check_decision(Some((2, Status::Submitted)), Some(1)),
+            Err(Refusal::VersionChanged)
         );
     }
 

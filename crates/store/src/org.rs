@@ -75,14 +75,41 @@ pub async fn list_sites(store: &Store) -> Result<Vec<SiteInTree>> {
             &[],
         )
         .await?;
-    rows.iter()
+    let all = rows
+        .iter()
         .map(|r| {
             Ok(SiteInTree {
                 site: site_from(r)?,
                 depth: r.get(9)?,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    Ok(tree_order(all))
+}
+
+/// Orders sites depth first from the roots, children by code, so each parent is directly
+/// followed by its whole subtree. (Sorting the paths as text is not enough: a code may
+/// hold `-`, which sorts before the `/` between codes, and collations differ.)
+fn tree_order(mut all: Vec<SiteInTree>) -> Vec<SiteInTree> {
+    all.sort_by(|a, b| a.site.code.cmp(&b.site.code));
+    let mut children: std::collections::HashMap<Option<&str>, Vec<usize>> = Default::default();
+    for (i, s) in all.iter().enumerate() {
+        children
+            .entry(s.site.parent.as_deref())
+            .or_default()
+            .push(i);
+    }
+    let mut order = Vec::with_capacity(all.len());
+    let mut stack: Vec<usize> = children.get(&None).cloned().unwrap_or_default();
+    stack.reverse();
+    while let Some(i) = stack.pop() {
+        order.push(i);
+        if let Some(kids) = children.get(&Some(all[i].site.code.as_str())) {
+            stack.extend(kids.iter().rev());
+        }
+    }
+    let mut slots: Vec<Option<SiteInTree>> = all.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
 const SITE_BY_CODE: &str = "SELECT s.id, s.code, s.name, s.kind, p.code, s.address, s.capacity, s.opening_hours, s.threshold
@@ -797,4 +824,48 @@ pub async fn remove_member(tx: &mut Tx, site: Uuid, kind: GroupKind, person: Uui
         return Err(StoreError::NotFound);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fangkong_domain::org::SiteKind;
+
+    fn site(n: u128, code: &str, parent: Option<&str>, depth: u32) -> SiteInTree {
+        SiteInTree {
+            site: Site {
+                id: Uuid::from_u128(n),
+                code: code.into(),
+                name: code.into(),
+                kind: SiteKind::Town,
+                parent: parent.map(str::to_owned),
+                address: String::new(),
+                capacity: 1,
+                opening_hours: String::new(),
+                threshold: 373,
+            },
+            depth,
+        }
+    }
+
+    #[test]
+    fn each_parent_is_followed_by_its_whole_subtree() {
+        // As text, "JD/JD-QX-B" sorts before "JD/JD-QX/JD-QX-01" ('-' < '/').
+        let all = vec![
+            site(1, "JD", None, 0),
+            site(2, "JD-QX", Some("JD"), 1),
+            site(3, "JD-QX-B", Some("JD"), 1),
+            site(4, "JD-QX-01", Some("JD-QX"), 2),
+            site(5, "JD-1", Some("JD"), 1),
+            site(6, "JD-1-A", Some("JD-1"), 2),
+            site(7, "JD-10", Some("JD"), 1),
+        ];
+        let codes: Vec<String> = tree_order(all).into_iter().map(|s| s.site.code).collect();
+        assert_eq!(
+            codes,
+            [
+                "JD", "JD-1", "JD-1-A", "JD-10", "JD-QX", "JD-QX-01", "JD-QX-B"
+            ]
+        );
+    }
 }

@@ -31,7 +31,8 @@ fn start_of(d: Date) -> OffsetDateTime {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DayParts {
     pub figures: Figures,
-    /// Staff on the roster, and how many made their pre- / post-shift check.
+    /// Staff on the roster, and how many of them made their pre- / post-shift check
+    /// (volunteers and people no longer on the roster do not count).
     pub staff_expected: i64,
     pub staff_pre: i64,
     pub staff_post: i64,
@@ -86,8 +87,9 @@ pub async fn day_parts(
     for r in store
         .query(
             &format!(
-                "SELECT site_id, phase, COUNT(*) FROM staff_check_days WHERE day = $1 AND site_id IN ({list}) \
-                 GROUP BY site_id, phase"
+                "SELECT d.site_id, d.phase, COUNT(*) FROM staff_check_days d \
+                 JOIN people p ON p.id = d.person_id AND p.site_id = d.site_id AND p.kind = 'staff' \
+                 WHERE d.day = $1 AND d.site_id IN ({list}) GROUP BY d.site_id, d.phase"
             ),
             &with_day(day_text(day).into()),
         )
@@ -354,6 +356,62 @@ pub async fn between(
         .iter()
         .map(|r| decode(vault, r))
         .collect()
+}
+
+/// The latest version of each site's report per day from `from` to `until` (newest day
+/// first), with the time its first version came in (timeliness counts that one); at most
+/// `limit`.
+pub async fn latest_between(
+    store: &Store,
+    vault: &Vault,
+    sites: &[Uuid],
+    from: Date,
+    until: Date,
+    limit: u32,
+) -> Result<Vec<(Version, OffsetDateTime)>> {
+    if sites.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (list, ids) = site_list(sites, 3);
+    let mut p = vec![Value::from(day_text(from)), Value::from(day_text(until))];
+    p.extend(ids);
+    let latest: Vec<Version> = store
+        .query(
+            &format!(
+                "SELECT {COLUMNS} r WHERE day >= $1 AND day <= $2 AND site_id IN ({list}) \
+                 AND version = (SELECT MAX(x.version) FROM daily_reports x \
+                                WHERE x.site_id = r.site_id AND x.day = r.day) \
+                 ORDER BY day DESC, site_id LIMIT {limit}"
+            ),
+            &p,
+        )
+        .await?
+        .iter()
+        .map(|r| decode(vault, r))
+        .collect::<Result<_>>()?;
+    let mut first: HashMap<(Uuid, String), OffsetDateTime> = HashMap::new();
+    for r in store
+        .query(
+            &format!(
+                "SELECT site_id, day, MIN(submitted_at) FROM daily_reports \
+                 WHERE day >= $1 AND day <= $2 AND site_id IN ({list}) GROUP BY site_id, day"
+            ),
+            &p,
+        )
+        .await?
+    {
+        first.insert((r.get(0)?, r.get(1)?), r.get(2)?);
+    }
+    Ok(latest
+        .into_iter()
+        .map(|v| {
+            let at = first
+                .get(&(v.site_id, day_text(v.day)))
+                .copied()
+                .unwrap_or(v.submitted_at);
+            (v, at)
+        })
+        .collect())
 }
 
 /// Adds a version. Two submissions racing for one number: the second gets

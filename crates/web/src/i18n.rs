@@ -2027,6 +2027,21 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "请查看审核意见，修改后重新报送。",
         "Read the comment, correct the report and submit it again.",
     ),
+    (
+        "reports.archive_truncated",
+        "结果较多，只列出最近的 1000 份；请缩小日期范围。",
+        "Many reports match; the latest 1000 are listed. Narrow the dates.",
+    ),
+    (
+        "problem.reports.not_own_site",
+        "只能报送本单位的日报；下级单位的日报由其自行报送，本级负责审核",
+        "You submit only your own site's report; the sites below submit theirs and you review them",
+    ),
+    (
+        "problem.reports.version_changed",
+        "该单位已报送了新的版本，请刷新后审核最新版本",
+        "The site has sent a newer version since; reload and review the latest",
+    ),
 ];
 
 #[cfg(test)]

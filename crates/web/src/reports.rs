@@ -366,6 +366,28 @@ impl Assembled {
         roll_up(&self.subtree(), &self.standing)
     }
 
+    /// The roll-up this site would submit now: the sites below as they stand, this site
+    /// with its live figures. `None` for a site with none below.
+    pub fn rollup_to_submit(&self) -> Option<Rollup> {
+        self.has_children().then(|| {
+            let mut standing = self.standing.clone();
+            if let Some(s) = standing.get_mut(&self.site.id) {
+                s.versions.clear();
+            }
+            roll_up(&self.subtree(), &standing)
+        })
+    }
+
+    /// Whether the live figures (or, for a site with sites below, the roll-up) differ
+    /// from the latest version still standing.
+    pub fn changed_since_submitted(&self) -> bool {
+        let own = self.own();
+        own.latest().is_some_and(|v| {
+            v.status != Status::Returned
+                && (v.figures != own.live || v.rollup != self.rollup_to_submit())
+        })
+    }
+
     pub fn dto(&self, state: &AppState, rollup: bool) -> DailyReportDto {
         let own = self.own();
         let subtree = self.subtree();
@@ -405,9 +427,7 @@ impl Assembled {
             version: own.latest().map(|v| v.version),
             deadline: rules::deadline(self.day, state.reports.deadline),
             timeliness: own.timeliness.as_str().to_owned(),
-            changed_since_submitted: own
-                .latest()
-                .is_some_and(|v| v.status != Status::Returned && v.figures != own.live),
+            changed_since_submitted: self.changed_since_submitted(),
             completeness: self.has_children().then_some(r.completeness),
             sites,
             versions: own.versions.iter().map(version_dto).collect(),
@@ -470,11 +490,15 @@ pub struct DecisionBody {
     /// Required to return a report; optional to acknowledge one.
     #[serde(default)]
     pub comment: String,
+    /// The version reviewed; when given and a newer one has come in, 409
+    /// `reports.version_changed` and nothing changes.
+    #[serde(default)]
+    pub version: Option<u32>,
 }
 
 fn refused(r: Refusal) -> ApiError {
     let status = match r {
-        Refusal::NotAChild => StatusCode::FORBIDDEN,
+        Refusal::NotAChild | Refusal::NotOwnSite => StatusCode::FORBIDDEN,
         _ => StatusCode::CONFLICT,
     };
     ApiError::new(status, r.code())
@@ -525,17 +549,14 @@ pub async fn submit(
     idem: &Idem<'_>,
 ) -> Result<Response, ApiError> {
     let a = assemble(state, who, Some(code), Some(date)).await?;
+    // The parent acknowledges a site's report, so it must not also write it.
+    if a.site.id != who.account()?.site_id {
+        return Err(refused(Refusal::NotOwnSite));
+    }
     let remarks = rules::text(remarks, "remarks", false).map_err(|e| ApiError::invalid(vec![e]))?;
     let now = state.clock.now();
     let own = a.own();
-    let rollup = a.has_children().then(|| {
-        // The roll-up counts this site with the figures it is submitting now.
-        let mut standing = a.standing.clone();
-        if let Some(s) = standing.get_mut(&a.site.id) {
-            s.versions.clear();
-        }
-        roll_up(&a.subtree(), &standing)
-    });
+    let rollup = a.rollup_to_submit();
     let mut tx = state.store.begin().await?;
     if let Some(replay) = idem.check_in(&mut tx).await? {
         return Ok(replay);
@@ -546,8 +567,10 @@ pub async fn submit(
             status: v.status,
             figures: &v.figures,
             remarks: &v.remarks,
+            rollup: v.rollup.as_ref(),
         }),
         &own.live,
+        rollup.as_ref(),
         &remarks,
     )
     .map_err(refused)?;
@@ -605,6 +628,15 @@ pub async fn submit(
     Ok(res)
 }
 
+/// A parent's decision on a report.
+pub struct Decision<'a> {
+    /// `Acknowledged` or `Returned`.
+    pub status: Status,
+    pub comment: &'a str,
+    /// The version the reviewer looked at, when known: a newer one is refused.
+    pub seen: Option<u32>,
+}
+
 /// Acknowledges or returns the latest version of the report of a site below the asker's
 /// own (page and API).
 pub async fn decide(
@@ -612,15 +644,15 @@ pub async fn decide(
     who: &Principal,
     code: &str,
     date: &str,
-    status: Status,
-    comment: &str,
+    d: &Decision<'_>,
     idem: &Idem<'_>,
 ) -> Result<Response, ApiError> {
+    let status = d.status;
     let a = assemble(state, who, Some(code), Some(date)).await?;
     if a.site.id == who.account()?.site_id {
         return Err(refused(Refusal::NotAChild));
     }
-    let comment = rules::text(comment, "comment", status == Status::Returned)
+    let comment = rules::text(d.comment, "comment", status == Status::Returned)
         .map_err(|e| ApiError::invalid(vec![e]))?;
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
@@ -628,11 +660,13 @@ pub async fn decide(
         return Ok(replay);
     }
     let latest = store::latest_in(&mut tx, &state.vault, a.site.id, a.day).await?;
-    rules::check_decision(latest.as_ref().map(|v| v.status)).map_err(refused)?;
+    rules::check_decision(latest.as_ref().map(|v| (v.version, v.status)), d.seen)
+        .map_err(refused)?;
     let Some(mut v) = latest else {
         return Err(refused(Refusal::NotSubmitted));
     };
     let note = (!comment.is_empty()).then_some(comment.as_str());
+    let (a_site, day, version) = (a.site.id, a.day, v.version);
     if !store::decide(&mut tx, &state.vault, v.id, status, who.actor(), now, note).await? {
         return Err(refused(Refusal::AlreadyDecided));
     }
@@ -693,10 +727,33 @@ pub async fn decide(
     .await?;
     state.live.touch(Topic::Reports);
     if returned {
+        // A new version committed while the return was being made settles its notice.
+        if let Err(e) = settle_if_reported(state, a_site, day, version).await {
+            tracing::warn!(error = %e, "cannot settle a returned report's notice");
+        }
         state.live.touch(Topic::Alerts);
         state.robots.notify_one();
     }
     Ok(res)
+}
+
+/// Settles a site's report notices of a day when a version newer than `after` is in: the
+/// second look that closes the race between raising a notice and a submission settling
+/// the notices it can see.
+async fn settle_if_reported(
+    state: &AppState,
+    site: Uuid,
+    day: Date,
+    after: u32,
+) -> Result<(), StoreError> {
+    let mut tx = state.store.begin().await?;
+    if store::latest_in(&mut tx, &state.vault, site, day)
+        .await?
+        .is_some_and(|v| v.version > after)
+    {
+        store::settle_reminder(&mut tx, site, day, state.clock.now(), "system").await?;
+    }
+    tx.commit().await
 }
 
 /// Reviews the day's figures and submits them up the tree as a new version. Refused with
@@ -705,7 +762,8 @@ pub async fn decide(
     request_body = SubmitBody,
     params(("site" = String, Path, description = "Site code"), ("date" = String, Path, description = "YYYY-MM-DD"),
         ("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
-    responses((status = 201, body = DailyReportDto), (status = 404, description = "No such site in your scope"),
+    responses((status = 201, body = DailyReportDto), (status = 403, description = "Another site's report: each site submits its own"),
+        (status = 404, description = "No such site in your scope"),
         (status = 409, description = "Unchanged since the last version"), (status = 422, description = "Bad or future date, overlong remarks")))]
 async fn post_submit(
     State(state): State<AppState>,
@@ -714,12 +772,10 @@ async fn post_submit(
     key: IdempotencyKey,
     body: JsonBody<SubmitBody>,
 ) -> Result<Response, ApiError> {
-    let idem = Idem::new(
-        "POST /api/v1/reports/daily/{site}/{date}/submit",
-        &who,
-        &key,
-        &body,
-    );
+    // The key covers the site and date too: reused for another report, it is a conflict.
+    let fingerprint = format!("{site}/{date}/{}", body.fingerprint);
+    let scope = "POST /api/v1/reports/daily/{site}/{date}/submit";
+    let idem = Idem::raw(scope, &who, key.0.as_deref(), &fingerprint);
     submit(&state, &who, &site, &date, &body.value.remarks, &idem).await
 }
 
@@ -730,7 +786,7 @@ async fn post_submit(
         ("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 200, body = DailyReportDto), (status = 403, description = "Your own site's report"),
         (status = 404, description = "No such site in your scope"),
-        (status = 409, description = "Not submitted, or decided already")))]
+        (status = 409, description = "Not submitted, decided already, or a newer version came in than the one reviewed")))]
 async fn post_acknowledge(
     State(state): State<AppState>,
     who: Principal,
@@ -739,18 +795,14 @@ async fn post_acknowledge(
     body: JsonBody<DecisionBody>,
 ) -> Result<Response, ApiError> {
     let scope = "POST /api/v1/reports/daily/{site}/{date}/acknowledge";
-    let idem = Idem::new(scope, &who, &key, &body);
-    let comment = &body.value.comment;
-    decide(
-        &state,
-        &who,
-        &site,
-        &date,
-        Status::Acknowledged,
-        comment,
-        &idem,
-    )
-    .await
+    let fingerprint = format!("{site}/{date}/{}", body.fingerprint);
+    let idem = Idem::raw(scope, &who, key.0.as_deref(), &fingerprint);
+    let d = Decision {
+        status: Status::Acknowledged,
+        comment: &body.value.comment,
+        seen: body.value.version,
+    };
+    decide(&state, &who, &site, &date, &d, &idem).await
 }
 
 /// Returns the submitted report of a site below yours with a comment; the site submits a
@@ -761,7 +813,7 @@ async fn post_acknowledge(
         ("Idempotency-Key" = Option<String>, Header, description = "Replays return the first answer")),
     responses((status = 200, body = DailyReportDto), (status = 403, description = "Your own site's report"),
         (status = 404, description = "No such site in your scope"),
-        (status = 409, description = "Not submitted, or decided already"), (status = 422, description = "No comment")))]
+        (status = 409, description = "Not submitted, decided already, or a newer version came in than the one reviewed"), (status = 422, description = "No comment")))]
 async fn post_return(
     State(state): State<AppState>,
     who: Principal,
@@ -770,9 +822,14 @@ async fn post_return(
     body: JsonBody<DecisionBody>,
 ) -> Result<Response, ApiError> {
     let scope = "POST /api/v1/reports/daily/{site}/{date}/return";
-    let idem = Idem::new(scope, &who, &key, &body);
-    let comment = &body.value.comment;
-    decide(&state, &who, &site, &date, Status::Returned, comment, &idem).await
+    let fingerprint = format!("{site}/{date}/{}", body.fingerprint);
+    let idem = Idem::raw(scope, &who, key.0.as_deref(), &fingerprint);
+    let d = Decision {
+        status: Status::Returned,
+        comment: &body.value.comment,
+        seen: body.value.version,
+    };
+    decide(&state, &who, &site, &date, &d, &idem).await
 }
 
 /// One day of a trend: the subtree's door figures.
@@ -885,6 +942,8 @@ pub async fn remind(state: &AppState) -> Result<usize, StoreError> {
         if raised {
             tracing::warn!(site = %s.site.code, %day, "daily report missing at its deadline");
             n += 1;
+            // A report committed while the reminder was being raised settles it now.
+            settle_if_reported(state, s.site.id, day, 0).await?;
         }
     }
     if n > 0 {

@@ -278,6 +278,8 @@ struct ReportPage {
     comment: String,
     can_submit: bool,
     can_decide: bool,
+    /// The latest version's number, sent back with a decision.
+    version: String,
     resubmit: bool,
     errors: FormErrors,
     form_key: String,
@@ -376,11 +378,13 @@ fn report_view(
             .collect(),
         remarks: latest.map(|v| v.remarks.clone()).unwrap_or_default(),
         comment,
-        can_submit: who.can(Permission::ReportsSubmit),
+        // A site submits its own report; the sites above acknowledge or return it.
+        can_submit: who.can(Permission::ReportsSubmit) && own_site,
         can_decide: who.can(Permission::ReportsDecide)
             && !own_site
             && own.status() == Some(Status::Submitted),
         resubmit: latest.is_some(),
+        version: latest.map(|v| v.version.to_string()).unwrap_or_default(),
         errors,
         form_key: state.ids.new_id().to_string(),
     }
@@ -442,6 +446,8 @@ async fn report_page(
 struct ReportForm {
     remarks: String,
     comment: String,
+    /// The version the reviewer saw (acknowledge and return).
+    version: String,
     form_key: String,
 }
 
@@ -496,12 +502,9 @@ async fn submit_form(
         Ok(p) => p,
         Err(res) => return *res,
     };
-    let idem = form_idem(
-        "POST /reports/{site}/{date}/submit",
-        &who,
-        &f.form_key,
-        &fingerprint,
-    );
+    let fingerprint = format!("{site}/{date}/{fingerprint}");
+    let scope = "POST /reports/{site}/{date}/submit";
+    let idem = form_idem(scope, &who, &f.form_key, &fingerprint);
     let outcome = api::submit(&state, &who, &site, &date, &f.remarks, &idem).await;
     after_form(&state, locale, &who, &site, &date, String::new(), outcome).await
 }
@@ -560,8 +563,14 @@ async fn decision_form(
         Ok(p) => p,
         Err(res) => return *res,
     };
+    let fingerprint = format!("{site}/{date}/{fingerprint}");
     let idem = form_idem(scope, who, &f.form_key, &fingerprint);
-    let outcome = api::decide(state, who, site, date, status, &f.comment, &idem).await;
+    let d = api::Decision {
+        status,
+        comment: &f.comment,
+        seen: f.version.trim().parse().ok(),
+    };
+    let outcome = api::decide(state, who, site, date, &d, &idem).await;
     // A failed return keeps the comment typed.
     let comment = if status == Status::Returned {
         f.comment
@@ -887,6 +896,9 @@ async fn print_page(
         Ok(a) => a,
         Err(e) => return fail(locale, &e),
     };
+    if let Err(e) = audit_export(&state, &who, &a, "print").await {
+        return fail(locale, &e);
+    }
     let own = a.own();
     let rollup = a.rollup();
     let columns: Vec<&Figures> = if a.has_children() {
@@ -948,6 +960,9 @@ struct ArchiveLine {
     suspected: i64,
 }
 
+/// The most reports one archive page lists.
+const ARCHIVE_LIMIT: u32 = 1000;
+
 #[derive(Template)]
 #[template(path = "reports_archive.html")]
 struct ArchivePage {
@@ -957,6 +972,8 @@ struct ArchivePage {
     from: String,
     until: String,
     lines: Vec<ArchiveLine>,
+    /// More reports matched than are shown: narrow the dates.
+    truncated: bool,
     errors: FormErrors,
 }
 
@@ -999,22 +1016,18 @@ async fn archive_page(
         };
         let subtree = tree.subtree(site.id);
         let ids: Vec<uuid::Uuid> = subtree.iter().map(|s| s.id).collect();
-        let versions =
-            fangkong_store::reports::between(&state.store, &state.vault, &ids, from, until, 5000)
-                .await?;
+        let found = fangkong_store::reports::latest_between(
+            &state.store,
+            &state.vault,
+            &ids,
+            from,
+            until,
+            ARCHIVE_LIMIT,
+        )
+        .await?;
+        let truncated = found.len() == ARCHIVE_LIMIT as usize;
         let mut lines: Vec<ArchiveLine> = Vec::new();
-        let mut first: std::collections::HashMap<(uuid::Uuid, Date), time::OffsetDateTime> =
-            Default::default();
-        for v in &versions {
-            first.entry((v.site_id, v.day)).or_insert(v.submitted_at);
-        }
-        for (i, v) in versions.iter().enumerate() {
-            let newer = versions
-                .get(i + 1)
-                .is_some_and(|w| w.site_id == v.site_id && w.day == v.day);
-            if newer {
-                continue;
-            }
+        for (v, first) in &found {
             let Some(s) = subtree.iter().find(|s| s.id == v.site_id) else {
                 continue;
             };
@@ -1028,9 +1041,7 @@ async fn archive_page(
                 status_code: v.status.as_str(),
                 submitted: local_time(v.submitted_at),
                 by: v.submitted_by.clone(),
-                late: first
-                    .get(&(v.site_id, v.day))
-                    .is_some_and(|at| *at > deadline),
+                late: *first > deadline,
                 screened: v.figures.screened,
                 suspected: v.figures.suspected,
             });
@@ -1042,6 +1053,7 @@ async fn archive_page(
             from: from.to_string(),
             until: until.to_string(),
             lines,
+            truncated,
             errors,
         })
     }

@@ -318,6 +318,11 @@ async fn reports_are_submitted_acknowledged_returned_and_corrected_as_versions()
     );
     let upper = app.token_for("upper").await;
     assert_eq!(submit(&app, &upper, "JD", "").await.status(), 403);
+    // The district reviews the centre's report, so it may not write it too.
+    assert_eq!(
+        code(submit(&app, &leader, "JD-QX", "代报").await, 403).await,
+        "reports.not_own_site"
+    );
     assert_eq!(
         decide(&app, &upper, "JD-QX", "acknowledge", "")
             .await
@@ -356,11 +361,35 @@ async fn reports_are_submitted_acknowledged_returned_and_corrected_as_versions()
     assert_eq!(v2["version"], 2);
     let open = json(app.get_as("/api/v1/alerts", Some(&qx)).await, 200).await;
     assert_eq!(notices(open), 0, "the new version settles the notice");
+    // A reviewer who looked at version 1 cannot acknowledge version 2 unseen.
+    let stale = app
+        .post_as(
+            &format!("/api/v1/reports/daily/JD-QX/{DAY}/acknowledge"),
+            &json!({"comment": "", "version": 1}),
+            Some(&leader),
+        )
+        .await;
+    assert_eq!(code(stale, 409).await, "reports.version_changed");
+    // One Idempotency-Key is one report: reused for another site it is refused, never
+    // answered with the first report's reply.
+    let keyed = |site: &'static str| {
+        app.anon
+            .post(app.url(&format!("/api/v1/reports/daily/{site}/{DAY}/acknowledge")))
+            .bearer_auth(&leader)
+            .header("idempotency-key", "ack-once")
+            .json(&json!({"version": 2}))
+            .send()
+    };
+    assert_eq!(json(keyed("JD-QX").await.unwrap(), 200).await["version"], 2);
+    assert_eq!(
+        code(keyed("JD-JJ").await.unwrap(), 422).await,
+        "idempotency.key_reused"
+    );
     assert_eq!(
         v2["timeliness"], "on_time",
         "timeliness counts the first submission"
     );
-    let acked = json(decide(&app, &leader, "JD-QX", "acknowledge", "").await, 200).await;
+    let acked = daily(&app, &format!("site=JD-QX&date={DAY}")).await;
     assert_eq!(acked["status"], "acknowledged");
     assert_eq!(
         code(decide(&app, &leader, "JD-QX", "acknowledge", "").await, 409).await,
