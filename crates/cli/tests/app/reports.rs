@@ -622,6 +622,17 @@ async fn exports_archive_and_trends() {
         2,
         "each export is audited: {log:#}"
     );
+    // English is the second locale: the page and its figures' labels.
+    let en = app.get_in(&format!("/reports/JD/{DAY}"), "en").await;
+    assert_eq!(en.status(), 200);
+    let en = en.text().await.unwrap();
+    assert!(en.contains("Daily screening report") && en.contains("Sent to the buffer zone"));
+    assert!(
+        en.contains("Suspected cases: where they stand"),
+        "the cases section in English"
+    );
+    let dash = app.get_in("/dashboard", "en").await.text().await.unwrap();
+    assert!(dash.contains("Leadership dashboard") && dash.contains("Last 30 days"));
     // The printable page carries the charts.
     let print = app
         .get_as(&format!("/reports/JD/{DAY}/print"), Some(&leader))
