@@ -414,6 +414,17 @@ pub async fn latest_between(
         .collect())
 }
 
+/// The sites that existed at `at` (a day's deadline): a site added later owes no report
+/// for that day.
+pub async fn sites_existing_at(store: &Store, at: OffsetDateTime) -> Result<Vec<Uuid>> {
+    store
+        .query("SELECT id FROM sites WHERE created_at <= $1", &params![at])
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
 /// Adds a version. Two submissions racing for one number: the second gets
 /// [`StoreError::Unique`] and nothing changes.
 pub async fn insert(tx: &mut Tx, vault: &Vault, v: &Version) -> Result<()> {

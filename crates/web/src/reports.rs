@@ -913,37 +913,51 @@ async fn get_trends(
 
 // ---- reminders ----------------------------------------------------------------------------
 
-/// Past today's deadline, raises one reminder alert for each site with no report: banner
-/// for its leaders and the parent's, and a message to its group robots. Submitting settles
-/// it. Returns how many were raised.
+/// Past a day's deadline, raises one reminder alert for each site with no report for it:
+/// banner for its leaders and the parent's, and a message to its group robots. Submitting
+/// settles it. Yesterday is looked at too, so a deadline passed while no server ran is
+/// still reminded; a site added after a day's deadline owes nothing for that day. Returns
+/// how many were raised.
 pub async fn remind(state: &AppState) -> Result<usize, StoreError> {
     let now = state.clock.now();
-    let day = day_of(now);
-    if now <= rules::deadline(day, state.reports.deadline) {
-        return Ok(0);
-    }
+    let today = day_of(now);
+    let days = [today.previous_day(), Some(today)]
+        .into_iter()
+        .flatten()
+        .filter(|d| now > rules::deadline(*d, state.reports.deadline));
     let sites = org::list_sites(&state.store).await?;
     let ids: Vec<Uuid> = sites.iter().map(|s| s.site.id).collect();
-    let reported: std::collections::HashSet<Uuid> =
-        store::between(&state.store, &state.vault, &ids, day, day, 100_000)
-            .await?
-            .into_iter()
-            .map(|v| v.site_id)
-            .collect();
     let mut n = 0;
-    for s in sites.iter().filter(|s| !reported.contains(&s.site.id)) {
-        let summary = AlertSummary {
-            day: Some(day.to_string()),
-            ..AlertSummary::default()
-        };
-        let dedupe = store::reminder_key(s.site.id, day);
-        let raised =
-            crate::cases_alerts::raise_once(state, s.site.id, "report", &dedupe, &summary).await?;
-        if raised {
-            tracing::warn!(site = %s.site.code, %day, "daily report missing at its deadline");
-            n += 1;
-            // A report committed while the reminder was being raised settles it now.
-            settle_if_reported(state, s.site.id, day, 0).await?;
+    for day in days {
+        let due: std::collections::HashSet<Uuid> =
+            store::sites_existing_at(&state.store, rules::deadline(day, state.reports.deadline))
+                .await?
+                .into_iter()
+                .collect();
+        let reported: std::collections::HashSet<Uuid> =
+            store::between(&state.store, &state.vault, &ids, day, day, 100_000)
+                .await?
+                .into_iter()
+                .map(|v| v.site_id)
+                .collect();
+        for s in sites
+            .iter()
+            .filter(|s| due.contains(&s.site.id) && !reported.contains(&s.site.id))
+        {
+            let summary = AlertSummary {
+                day: Some(day.to_string()),
+                ..AlertSummary::default()
+            };
+            let dedupe = store::reminder_key(s.site.id, day);
+            let raised =
+                crate::cases_alerts::raise_once(state, s.site.id, "report", &dedupe, &summary)
+                    .await?;
+            if raised {
+                tracing::warn!(site = %s.site.code, %day, "daily report missing past its deadline");
+                n += 1;
+                // A report committed while the reminder was being raised settles it now.
+                settle_if_reported(state, s.site.id, day, 0).await?;
+            }
         }
     }
     if n > 0 {

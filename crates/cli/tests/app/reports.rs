@@ -533,6 +533,40 @@ async fn late_and_missing_reports_are_flagged_and_reminded() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadline_passed_while_no_server_ran_is_still_reminded() {
+    let clock = Arc::new(FixedClock::new(NOW));
+    let app = TestApp::with_clock(clock.clone()).await;
+    let qx = leader_of(&app, "JD-QX", "qx-leader").await;
+    json(submit(&app, &qx, "JD-QX", "").await, 201).await;
+    // The worker first runs the next morning, before that day's deadline.
+    clock.advance(Duration::hours(23));
+    let tick = app.tick_alerts().await;
+    let all = daily(&app, &format!("site=JD&date={DAY}&rollup=true")).await;
+    let sites = all["sites"].as_array().unwrap().len();
+    assert_eq!(
+        tick.reminders,
+        sites - 1,
+        "every site but the one that reported"
+    );
+    let leader = app.token_for("leader").await;
+    let open = json(app.get_as("/api/v1/alerts", Some(&leader)).await, 200).await;
+    let reminders: Vec<&Value> = open
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "report")
+        .collect();
+    assert_eq!(reminders.len(), sites - 1);
+    assert!(
+        reminders
+            .iter()
+            .all(|a| a["day"] == DAY && a["site"] != "JD-QX")
+    );
+    assert_eq!(app.tick_alerts().await.reminders, 0);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn figures_outlive_the_retention_purge() {
     let clock = Arc::new(FixedClock::new(NOW));
     let app = TestApp::with_clock(clock.clone()).await;
