@@ -513,7 +513,13 @@ async fn the_dashboard_draws_the_fever_rate_chart() {
     }
     app.tick_alerts().await;
     let leader = app.token_for("leader").await;
-    let open = open_alerts(&app, &leader).await;
+    // Ten days on, yesterday's daily reports are missing too: those reminders aside, the
+    // one alert is the fever-rate breakout.
+    let open: Vec<Value> = open_alerts(&app, &leader)
+        .await
+        .into_iter()
+        .filter(|a| a["kind"] != "report")
+        .collect();
     assert_eq!(open.len(), 1, "{open:#?}");
     assert_eq!(open[0]["kind"], "ears");
 
