@@ -6,10 +6,12 @@
 
 pub mod access;
 pub mod audit;
+pub mod calendar;
 pub mod cases;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod hotline;
 pub mod org;
 pub mod passwords;
 pub mod privacy;
