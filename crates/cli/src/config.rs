@@ -14,6 +14,8 @@ pub const DB_FILE: &str = "fangkong.db";
 pub const LOCK_FILE: &str = "fangkong.lock";
 /// The personal-data key file, created on first start (owner read/write only).
 pub const KEY_FILE: &str = "fangkong.key";
+/// The folder of the ticket search index inside the data folder.
+pub const SEARCH_DIR: &str = "search";
 
 /// Options every subcommand accepts (flags win over environment variables).
 #[derive(Debug, Clone, Default, Args)]
@@ -124,6 +126,26 @@ pub struct Options {
         value_name = "HH:MM"
     )]
     pub report_deadline: Option<String>,
+    /// Business hours of working days for hotline deadlines, Beijing time.
+    #[arg(
+        long,
+        env = "FANGKONG_BUSINESS_HOURS",
+        global = true,
+        value_name = "HH:MM-HH:MM,HH:MM-HH:MM"
+    )]
+    pub business_hours: Option<String>,
+    /// Days back to look for the same caller's tickets at intake.
+    #[arg(
+        long,
+        env = "FANGKONG_DUPLICATE_DAYS",
+        global = true,
+        value_name = "DAYS"
+    )]
+    pub duplicate_days: Option<u32>,
+    /// Folder of the ticket search index (default: `search` in the data folder; in
+    /// memory on PostgreSQL, rebuilt at start).
+    #[arg(long, env = "FANGKONG_SEARCH_DIR", global = true, value_name = "DIR")]
+    pub search_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -146,6 +168,9 @@ struct FileConfig {
     ears_sd_floor: Option<f64>,
     robot_hosts: Option<String>,
     report_deadline: Option<String>,
+    business_hours: Option<String>,
+    duplicate_days: Option<u32>,
+    search_dir: Option<PathBuf>,
 }
 
 /// Where the personal-data key comes from.
@@ -181,6 +206,7 @@ pub struct Settings {
     pub screening: fangkong_web::screening::Settings,
     pub cases: fangkong_web::cases::Settings,
     pub reports: fangkong_web::reports::Settings,
+    pub hotline: fangkong_web::hotline::Settings,
     /// The MQTT broker devices publish to, when any.
     pub mqtt: Option<fangkong_web::mqtt::Broker>,
 }
@@ -188,6 +214,10 @@ pub struct Settings {
 impl Settings {
     /// Defaults for everything but where to listen and what to store in (tests).
     pub fn new(addr: SocketAddr, database: Database) -> Settings {
+        let search_dir = match &database {
+            Database::Sqlite { data_dir } => Some(data_dir.join(SEARCH_DIR)),
+            Database::Postgres { .. } => None,
+        };
         let dir = match &database {
             Database::Sqlite { data_dir } => data_dir.clone(),
             Database::Postgres { .. } => PathBuf::from(DEFAULT_DATA_DIR),
@@ -201,6 +231,10 @@ impl Settings {
             screening: fangkong_web::screening::Settings::default(),
             cases: fangkong_web::cases::Settings::default(),
             reports: fangkong_web::reports::Settings::default(),
+            hotline: fangkong_web::hotline::Settings {
+                search_dir,
+                ..fangkong_web::hotline::Settings::default()
+            },
             mqtt: None,
         }
     }
@@ -360,6 +394,27 @@ impl Settings {
             reports.deadline = fangkong_domain::reports::parse_deadline(&d)
                 .ok_or("the report deadline is a Beijing time HH:MM, such as 16:00")?;
         }
+        let mut hotline = fangkong_web::hotline::Settings {
+            search_dir: match &database {
+                Database::Sqlite { data_dir } => Some(data_dir.join(SEARCH_DIR)),
+                Database::Postgres { .. } => None,
+            },
+            ..fangkong_web::hotline::Settings::default()
+        };
+        if let Some(dir) = opts.search_dir.clone().or(file.search_dir) {
+            hotline.search_dir = Some(dir);
+        }
+        if let Some(h) = opts.business_hours.clone().or(file.business_hours) {
+            hotline.hours = fangkong_domain::calendar::BusinessHours::parse(&h).map_err(|_| {
+                "business hours are two sessions, such as 08:30-12:00,14:30-17:30".to_owned()
+            })?;
+        }
+        if let Some(d) = opts.duplicate_days.or(file.duplicate_days) {
+            if !(1..=90).contains(&d) {
+                return Err("duplicate days must be 1 to 90".into());
+            }
+            hotline.duplicate_days = d;
+        }
         let mqtt = match opts
             .mqtt_url
             .clone()
@@ -378,6 +433,7 @@ impl Settings {
             screening,
             cases,
             reports,
+            hotline,
             mqtt,
         })
     }

@@ -195,6 +195,14 @@ pub async fn start(
         screening: settings.screening,
         cases: settings.cases.clone(),
         reports: settings.reports.clone(),
+        hotline: settings.hotline.clone(),
+        hotline_index: fangkong_web::hotline::Indexer::start(
+            store.clone(),
+            settings.hotline.search_dir.as_deref(),
+        )
+        .await
+        .map_err(|e| format!("cannot open the ticket search index: {e}"))?,
+        public_tickets: fangkong_web::screening::registration_limiter(),
         robots: Arc::default(),
         cache: fangkong_web::cache::Cache::default(),
         registrations: fangkong_web::screening::registration_limiter(),
@@ -202,6 +210,7 @@ pub async fn start(
     fangkong_web::cache::follow(store.clone(), state.cache.clone(), stopping.clone());
     spawn_housekeeping(state.clone(), settings.auth, stopping.clone());
     fangkong_web::cases_alerts::start(state.clone(), stopping.clone());
+    fangkong_web::hotline::start(state.clone(), stopping.clone());
     if let Some(broker) = &settings.mqtt {
         fangkong_web::mqtt::start(state.clone(), broker.clone(), stopping.clone());
     }

@@ -32,6 +32,9 @@ pub enum Role {
     UnitAdmin,
     /// District command office: read-only reports and urgent reports.
     Upper,
+    /// A department hotline tickets are transferred to (承办单位): sees and replies to its
+    /// own tickets only.
+    Department,
     /// A thermal scanner or door counter: records readings and passages with its token.
     Device,
     /// Anyone not signed in: citizens on their phones.
@@ -39,7 +42,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 13] = [
+    pub const ALL: [Role; 14] = [
         Role::Admin,
         Role::Leader,
         Role::Support,
@@ -51,6 +54,7 @@ impl Role {
         Role::Window,
         Role::UnitAdmin,
         Role::Upper,
+        Role::Department,
         Role::Device,
         Role::Public,
     ];
@@ -68,6 +72,7 @@ impl Role {
             Role::Window => "window",
             Role::UnitAdmin => "unit_admin",
             Role::Upper => "upper",
+            Role::Department => "department",
             Role::Device => "device",
             Role::Public => "public",
         }
@@ -145,10 +150,26 @@ pub enum Permission {
     ReportsSubmit,
     /// Acknowledge or return the daily reports of the sites below.
     ReportsDecide,
+    /// See hotline tickets (a department: only those sent to it), search them, and see
+    /// hot issues and supervision lists.
+    HotlineRead,
+    /// Take tickets and carry them through: answer, transfer, review, follow up, close,
+    /// reopen, merge, supervise.
+    HotlineHandle,
+    /// A department's reply to a ticket sent to it.
+    HotlineReply,
+    /// Reveal a caller's name or phone (audited), to call back.
+    HotlineReveal,
+    /// Keep the knowledge base and the departments.
+    HotlineManage,
+    /// Read and export the daily hotline summary.
+    HotlineSummary,
+    /// Change days of the working calendar.
+    CalendarManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 31] = [
+    pub const ALL: [Permission; 38] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::OrgRead,
@@ -180,6 +201,13 @@ impl Permission {
         Permission::ReportsRead,
         Permission::ReportsSubmit,
         Permission::ReportsDecide,
+        Permission::HotlineRead,
+        Permission::HotlineHandle,
+        Permission::HotlineReply,
+        Permission::HotlineReveal,
+        Permission::HotlineManage,
+        Permission::HotlineSummary,
+        Permission::CalendarManage,
     ];
 }
 
@@ -267,6 +295,22 @@ pub const GRANTS: &[(Permission, &[Role])] = &[
     (P::ReportsRead, &[R::Admin, R::Leader, R::Support, R::Upper]),
     (P::ReportsSubmit, &[R::Admin, R::Leader, R::Support]),
     (P::ReportsDecide, &[R::Admin, R::Leader]),
+    // 二(七): the hotline group (热线舆情组) takes, transfers, supervises and follows up;
+    // departments see and answer only what is sent to them; the leadership group and the
+    // district office read the summaries.
+    (
+        P::HotlineRead,
+        &[R::Admin, R::Leader, R::Hotline, R::Department],
+    ),
+    (P::HotlineHandle, &[R::Admin, R::Hotline]),
+    (P::HotlineReply, &[R::Admin, R::Department]),
+    (P::HotlineReveal, &[R::Admin, R::Hotline]),
+    (P::HotlineManage, &[R::Admin, R::Hotline]),
+    (
+        P::HotlineSummary,
+        &[R::Admin, R::Leader, R::Hotline, R::Upper],
+    ),
+    (P::CalendarManage, &[R::Admin]),
 ];
 
 impl Role {
@@ -352,7 +396,7 @@ mod tests {
         assert!(Role::Upper.can(P::SyncRead));
         assert!(!Role::Volunteer.can(P::PeopleRead));
         assert!(Role::Volunteer.can(P::SignedIn));
-        assert_eq!(Role::assignable().count(), 11);
+        assert_eq!(Role::assignable().count(), 12);
         assert!(Role::assignable().all(|r| r != Role::Device));
     }
 
@@ -384,6 +428,20 @@ mod tests {
             "no blind changes of cases"
         );
         assert!(!Role::Leader.can(P::WebhooksManage));
+    }
+
+    #[test]
+    fn departments_only_read_and_reply_to_their_tickets() {
+        for p in Permission::ALL {
+            let expected = matches!(
+                p,
+                P::Public | P::SignedIn | P::HotlineRead | P::HotlineReply
+            );
+            assert_eq!(Role::Department.can(p), expected, "{p:?}");
+        }
+        assert!(Role::Hotline.can(P::HotlineHandle) && !Role::Hotline.can(P::HotlineReply));
+        assert!(Role::Upper.can(P::HotlineSummary) && !Role::Upper.can(P::HotlineRead));
+        assert!(!Role::Leader.can(P::HotlineReveal));
     }
 
     #[test]

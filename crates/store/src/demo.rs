@@ -12,6 +12,15 @@ use fangkong_domain::org::{Name, NewCheckpoint, PersonKind, SiteCode};
 /// Fixed key of the advisory lock that serialises demo loading on PostgreSQL.
 const DEMO_LOCK: i64 = 0x0066_6b64_656d;
 
+/// Departments of the demo district's hotline: (code, name).
+const DEPARTMENTS: &[(&str, &str)] = &[
+    ("SCJG", "区市场监督管理局"),
+    ("WJJ", "区卫生健康局"),
+    ("GAJ", "区公安分局"),
+    ("MZJ", "区民政局"),
+    ("QXJD", "曲溪街道办事处"),
+];
+
 /// A demo account, with the password to print once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoAccount {
@@ -124,6 +133,7 @@ pub async fn seed(
     }
     let root = root.ok_or(crate::StoreError::NotFound)?;
     let mut out = Vec::new();
+    let mut department_user = None;
     for (account, hash) in accounts {
         let user = ids.new_id();
         accounts::insert_user(
@@ -142,7 +152,19 @@ pub async fn seed(
         if account.role == Role::Window {
             accounts::link_person(&mut tx, user, window_clerk).await?;
         }
+        if account.role == Role::Department {
+            department_user = Some(user);
+        }
         out.push(account);
+    }
+    // The departments the district's hotline transfers to; the demo department account
+    // answers for the market regulator.
+    for (n, (code, name)) in DEPARTMENTS.iter().enumerate() {
+        let id = ids.new_id();
+        crate::hotline::insert_department(&mut tx, id, root, code, name, now).await?;
+        if let (0, Some(user)) = (n, department_user) {
+            crate::hotline::link_department_user(&mut tx, user, id, true).await?;
+        }
     }
     crate::audit::append(
         &mut tx,

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod backup;
 pub mod cases;
 pub mod demo;
+pub mod hotline;
 pub mod idempotency;
 pub mod migrate;
 pub mod org;

@@ -80,6 +80,11 @@ const NAV: &[NavEntry] = &[
         permission: Permission::ReportsRead,
     },
     NavEntry {
+        href: "/hotline",
+        key: "nav.hotline",
+        permission: Permission::HotlineRead,
+    },
+    NavEntry {
         href: "/reports",
         key: "nav.reports",
         permission: Permission::ReportsRead,
@@ -496,6 +501,7 @@ mod tests {
                 "/staff-checks/missing",
                 "/screening/records",
                 "/dashboard",
+                "/hotline",
                 "/reports",
                 "/reports/archive",
                 "/alerts",

@@ -16,6 +16,8 @@ pub mod cases_pages;
 pub mod charts;
 pub mod error;
 pub mod home;
+pub mod hotline;
+pub mod hotline_pages;
 pub mod i18n;
 pub mod idempotency;
 pub mod live;
@@ -67,6 +69,11 @@ pub struct Shared {
     pub screening: screening::Settings,
     pub cases: cases::Settings,
     pub reports: reports::Settings,
+    pub hotline: hotline::Settings,
+    /// The ticket search index and its feed.
+    pub hotline_index: Arc<hotline::Indexer>,
+    /// Tickets from the public form per client address.
+    pub public_tickets: screening::RegistrationLimiter,
     /// Wakes the robots' sender when an alert is raised in this process.
     pub robots: Arc<tokio::sync::Notify>,
     /// Token, site and subtree lookups, emptied on every change.
@@ -111,7 +118,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
         (name = "sync", description = "Records forwarded between sites"),
         (name = "screening", description = "Entrance screening: door records, buffer zone, occupancy, staff checks, devices"),
         (name = "cases", description = "Suspected cases: the ledger, alerts and their escalation, upward reports, exposure lists, fever-rate alerts (EARS), group robots"),
-        (name = "reports", description = "Daily screening reports: figures from the counters, roll-ups up the site tree, submit / acknowledge / return with versions")
+        (name = "reports", description = "Daily screening reports: figures from the counters, roll-ups up the site tree, submit / acknowledge / return with versions"),
+        (name = "hotline", description = "Hotline tickets: intake with duplicate suggestions, transfer / reply / review / follow-up / close, supervision, search, hot issues, summaries, and the working calendar")
     )
 )]
 struct ApiDoc;
@@ -128,6 +136,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(screening::router())
         .merge(cases::router())
         .merge(reports::router())
+        .merge(hotline::router())
         .split_for_parts()
 }
 
@@ -157,6 +166,7 @@ pub fn app(state: AppState) -> Router {
         .merge(screening_pages::router())
         .merge(cases_pages::router())
         .merge(reports_pages::router())
+        .merge(hotline_pages::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::guard,
