@@ -10,6 +10,7 @@ mod browser_reports;
 mod browser_screening;
 mod cases;
 mod helpers;
+mod hotline;
 mod process;
 mod reports;
 mod screening;

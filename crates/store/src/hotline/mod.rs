@@ -818,7 +818,7 @@ async fn grouped(
         .query(
             &format!(
                 "SELECT {column}, CAST(COUNT(*) AS BIGINT) FROM tickets
-                 WHERE day = $1 AND site_id IN ({list}) GROUP BY {column}"
+                 WHERE day = $1 AND site_id IN ({list}) AND {column} IS NOT NULL GROUP BY {column}"
             ),
             &values,
         )
@@ -975,7 +975,7 @@ pub async fn term_series(
         .query(
             &format!(
                 "SELECT term FROM ticket_term_days WHERE day = $1 AND site_id IN ({list})
-                 GROUP BY term HAVING SUM(n) >= $2"
+                 GROUP BY term HAVING CAST(SUM(n) AS BIGINT) >= $2"
             ),
             &values,
         )
