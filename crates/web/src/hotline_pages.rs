@@ -293,14 +293,12 @@ impl IntakeForm {
 }
 
 /// The new ticket's id from a creation answer.
-fn created_id(res: Response) -> impl std::future::Future<Output = Option<Uuid>> {
-    async move {
-        let bytes = axum::body::to_bytes(res.into_body(), 256 * 1024)
-            .await
-            .ok()?;
-        let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-        v["id"].as_str().and_then(|s| Uuid::parse_str(s).ok())
-    }
+async fn created_id(res: Response) -> Option<Uuid> {
+    let bytes = axum::body::to_bytes(res.into_body(), 256 * 1024)
+        .await
+        .ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    v["id"].as_str().and_then(|s| Uuid::parse_str(s).ok())
 }
 
 async fn intake_form(

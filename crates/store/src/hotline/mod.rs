@@ -789,7 +789,7 @@ pub async fn candidates(
             }
         })
         .collect();
-    out.sort_by(|a, b| b.ticket.created_at.cmp(&a.ticket.created_at));
+    out.sort_by_key(|c| std::cmp::Reverse(c.ticket.created_at));
     out.truncate(usize::try_from(limit).unwrap_or(0));
     Ok(out)
 }
