@@ -427,7 +427,7 @@ async fn tokens_are_listed_and_revoked_and_passwords_follow_the_policy() {
     let bad_role = json(post(json!({"username": "qx-x", "role": "public", "site": "JD-QX", "password": "Jiedong-safe-2020"})).await, 422).await;
     assert_eq!(bad_role["errors"][0]["field"], "role");
     let users = json(app.get("/api/v1/users").await, 200).await;
-    assert_eq!(users.as_array().unwrap().len(), 11, "nothing was saved");
+    assert_eq!(users.as_array().unwrap().len(), 12, "nothing was saved");
     let made = json(post(json!({"username": "qx-leader", "role": "leader", "site": "JD-QX", "password": "Quxi-centre-2020"})).await, 201).await;
     assert_eq!(made["site"], "JD-QX");
     app.stop().await;

@@ -90,7 +90,9 @@ fn migrate_applies_once_and_a_config_file_is_read() {
     std::fs::write(&conf, format!("data_dir = {:?}\n", data.to_str().unwrap())).unwrap();
     let first = run(&["migrate", "--config", conf.to_str().unwrap()]);
     assert!(first.status.success(), "{first:?}");
-    assert!(String::from_utf8_lossy(&first.stdout).contains("applied migrations [1, 2, 3, 4, 5]"));
+    assert!(
+        String::from_utf8_lossy(&first.stdout).contains("applied migrations [1, 2, 3, 4, 5, 6]")
+    );
     assert!(data.join("fangkong.db").exists());
     let again = run(&["migrate", "--config", conf.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("up to date"));
