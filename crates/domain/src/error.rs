@@ -32,3 +32,29 @@ impl fmt::Display for FieldError {
 }
 
 impl std::error::Error for FieldError {}
+
+/// What is wrong with a free-text field (each area names it with its own message key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextFault {
+    Required,
+    TooLong,
+    Invalid,
+}
+
+/// Trims free text and refuses nothing when `required`, more than `max` characters, and
+/// control characters other than line breaks and tabs.
+pub fn free_text(raw: &str, max: usize, required: bool) -> Result<String, TextFault> {
+    let t = raw.trim();
+    if required && t.is_empty() {
+        return Err(TextFault::Required);
+    }
+    if t.chars().count() > max {
+        return Err(TextFault::TooLong);
+    }
+    if t.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(TextFault::Invalid);
+    }
+    Ok(t.to_owned())
+}

@@ -8,6 +8,7 @@ use crate::access::Principal;
 use crate::cases::{finish, to_text};
 use crate::error::ApiError;
 use crate::idempotency::{Idem, IdempotencyKey, JsonBody};
+use crate::reports::{SectionFuture, SectionQuery};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -23,6 +24,7 @@ use fangkong_domain::hotline::{
     Term, hot,
 };
 use fangkong_domain::privacy::{mask_name, mask_phone};
+use fangkong_domain::reports::{Section, SectionRow};
 use fangkong_store::audit::{self, Record};
 use fangkong_store::hotline::search::{self, Search, TicketIndex};
 use fangkong_store::hotline::{self as store, Change, Department, Step, Ticket};
@@ -84,14 +86,14 @@ impl Indexer {
         dir: Option<&std::path::Path>,
     ) -> Result<Arc<Indexer>, fangkong_store::StoreError> {
         let index = Arc::new(TicketIndex::open(dir)?);
-        let since = index
-            .watermark()?
-            .map_or(OffsetDateTime::UNIX_EPOCH, |w| w - CATCH_UP_MARGIN);
+        // The newest change indexed: never moves back.
+        let mut mark = index.watermark()?.unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let since = mark - CATCH_UP_MARGIN;
         let changed = store::changed_since(&store, since).await?;
         for chunk in changed.chunks(5000) {
             let ids: Vec<Uuid> = chunk.iter().map(|(id, _)| *id).collect();
             let docs = search::docs(&store, &ids).await?;
-            let mark = chunk.last().map_or(since, |(_, at)| *at);
+            mark = chunk.last().map_or(mark, |(_, at)| mark.max(*at));
             let idx = index.clone();
             tokio::task::spawn_blocking(move || idx.write(&docs, mark))
                 .await
@@ -110,24 +112,19 @@ impl Indexer {
                 ids.dedup();
                 let written = async {
                     let docs = search::docs(&store, &ids).await?;
-                    let mark = docs
-                        .iter()
-                        .map(|d| d.created_at)
-                        .max()
-                        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-                    let mark = store::changed_since(&store, mark)
-                        .await?
-                        .last()
-                        .map_or(mark, |(_, at)| *at);
+                    let newest = docs.iter().map(|d| d.updated_at).max().unwrap_or(mark);
+                    let at = mark.max(newest);
                     let idx = idx.clone();
-                    tokio::task::spawn_blocking(move || idx.write(&docs, mark))
+                    tokio::task::spawn_blocking(move || idx.write(&docs, at))
                         .await
-                        .map_err(|e| fangkong_store::StoreError::Database(e.to_string()))?
+                        .map_err(|e| fangkong_store::StoreError::Database(e.to_string()))??;
+                    Ok::<_, fangkong_store::StoreError>(at)
                 }
                 .await;
-                if let Err(e) = written {
+                match written {
+                    Ok(at) => mark = at,
                     // The database keeps the change; the next start indexes it again.
-                    tracing::error!(error = %e, "cannot index tickets");
+                    Err(e) => tracing::error!(error = %e, "cannot index tickets"),
                 }
                 let _ = done_tx.send(seq);
             }
@@ -1506,18 +1503,7 @@ pub async fn summary(state: &AppState, sites: &[Uuid], day: Date) -> Result<Summ
     let stats: Vec<&'static str> = Status::ALL.iter().map(|c| c.as_str()).collect();
     let sats: Vec<&'static str> = Satisfaction::ALL.iter().map(|c| c.as_str()).collect();
     let total = counts.by_category.iter().map(|(_, n)| n).sum();
-    let overdue_now = store::list(
-        &state.store,
-        &state.vault,
-        &store::Filter {
-            sites: sites.to_vec(),
-            due_before: Some(state.clock.now()),
-            limit: 100_000,
-            ..store::Filter::default()
-        },
-    )
-    .await?
-    .len() as i64;
+    let overdue_now = store::count_overdue(&state.store, sites, state.clock.now()).await?;
     Ok(Summary {
         date: day.to_string(),
         total,
@@ -1590,6 +1576,39 @@ async fn get_summary(
             .collect()
     };
     Ok(Json(summary(&state, &sites, day).await?))
+}
+
+/// The rows of the daily report's hotline section.
+pub const SECTION_ROWS: &[&str] = &["taken", "urgent"];
+
+/// The daily report's hotline section (listed in `reports::SECTIONS`): tickets the site's
+/// hotline took that day, the urgent ones, and each category.
+pub fn report_section<'a>(q: &'a SectionQuery<'a>) -> SectionFuture<'a> {
+    Box::pin(async move {
+        let counts = store::day_counts(&q.state.store, &[q.site.id], q.day).await?;
+        let taken: i64 = counts.by_category.iter().map(|(_, n)| n).sum();
+        if taken == 0 {
+            return Ok(None);
+        }
+        let row = |key: &str, n: i64| SectionRow {
+            key: key.to_owned(),
+            n,
+            max: false,
+        };
+        let mut rows = vec![row("taken", taken), row("urgent", counts.urgent)];
+        for c in Category::ALL {
+            let n = counts
+                .by_category
+                .iter()
+                .find(|(k, _)| k == c)
+                .map_or(0, |(_, n)| *n);
+            rows.push(row(c.as_str(), n));
+        }
+        Ok(Some(Section {
+            key: "hotline".into(),
+            rows,
+        }))
+    })
 }
 
 // ---- departments and the knowledge base ----------------------------------------------------

@@ -68,7 +68,7 @@ pub type SectionFuture<'a> =
 /// for that site and day. Sections are frozen with the rest of a submitted version and
 /// summed row by row in a roll-up.
 pub const SECTIONS: &[for<'a> fn(&'a SectionQuery<'a>) -> SectionFuture<'a>] =
-    &[crate::cases::report_section];
+    &[crate::cases::report_section, crate::hotline::report_section];
 
 // ---- figures ------------------------------------------------------------------------------
 

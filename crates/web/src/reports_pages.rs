@@ -219,6 +219,14 @@ pub fn label_keys() -> Vec<String> {
     ) {
         keys.push(format!("reports.cases.{row}"));
     }
+    keys.push("reports.hotline.title".into());
+    for row in crate::hotline::SECTION_ROWS.iter().copied().chain(
+        fangkong_domain::hotline::Category::ALL
+            .iter()
+            .map(|c| c.as_str()),
+    ) {
+        keys.push(format!("reports.hotline.{row}"));
+    }
     keys
 }
 

@@ -280,6 +280,26 @@ async fn flow(app: &TestApp) {
     assert!(page.contains("alert(1)") && page.contains("口罩"));
     assert!(!page.contains("<script>alert(1)"));
 
+    // The day's report carries the hotline section.
+    let report = json(app.get("/api/v1/reports/daily?site=JD").await, 200).await;
+    let section = report["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == "hotline")
+        .cloned()
+        .unwrap_or_else(|| panic!("no hotline section: {report}"));
+    let row = |k: &str| {
+        section["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["key"] == k)
+            .map(|r| r["n"].clone())
+    };
+    assert_eq!(row("taken"), Some(json!(4)));
+    assert_eq!(row("price_gouging"), Some(json!(2)));
+
     // Summary and supervision answer.
     let s = json(app.get_as("/api/v1/hotline/summary", h).await, 200).await;
     assert_eq!(s["total"], 4, "{s}");

@@ -4,6 +4,7 @@
 pub mod ears;
 
 use crate::FieldError;
+use crate::error::TextFault;
 use crate::screening::{Answers, Symptom, Temperature, named_enum};
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime};
@@ -66,19 +67,11 @@ pub const MAX_TEXT: usize = 1000;
 
 /// Trims free text and refuses control characters (line breaks aside) and overlong text.
 pub fn text(raw: &str, field: &'static str, required: bool) -> Result<String, FieldError> {
-    let t = raw.trim();
-    if required && t.is_empty() {
-        return Err(FieldError::new(field, "cases.text.required"));
-    }
-    if t.chars().count() > MAX_TEXT {
-        return Err(FieldError::new(field, "cases.text.too_long"));
-    }
-    if t.chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
-        return Err(FieldError::new(field, "cases.text.invalid"));
-    }
-    Ok(t.to_owned())
+    crate::error::free_text(raw, MAX_TEXT, required).map_err(|fault| match fault {
+        TextFault::Required => FieldError::new(field, "cases.text.required"),
+        TextFault::TooLong => FieldError::new(field, "cases.text.too_long"),
+        TextFault::Invalid => FieldError::new(field, "cases.text.invalid"),
+    })
 }
 
 /// What a hand-opened case record must hold: at least one symptom or one temperature,

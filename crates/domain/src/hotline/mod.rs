@@ -8,6 +8,7 @@ pub mod text;
 use crate::FieldError;
 use crate::calendar::{BusinessHours, Calendar, NoData};
 use crate::clock::beijing;
+use crate::error::TextFault;
 use crate::privacy::{PersonName, Phone};
 use crate::screening::named_enum;
 use serde::{Deserialize, Serialize};
@@ -126,19 +127,11 @@ pub fn text_field(
     max: usize,
     required: bool,
 ) -> Result<String, FieldError> {
-    let t = raw.trim();
-    if required && t.is_empty() {
-        return Err(FieldError::new(field, "hotline.text.required"));
-    }
-    if t.chars().count() > max {
-        return Err(FieldError::new(field, "hotline.text.too_long"));
-    }
-    if t.chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
-        return Err(FieldError::new(field, "hotline.text.invalid"));
-    }
-    Ok(t.to_owned())
+    crate::error::free_text(raw, max, required).map_err(|fault| match fault {
+        TextFault::Required => FieldError::new(field, "hotline.text.required"),
+        TextFault::TooLong => FieldError::new(field, "hotline.text.too_long"),
+        TextFault::Invalid => FieldError::new(field, "hotline.text.invalid"),
+    })
 }
 
 /// A ticket as taken, checked field by field.

@@ -703,6 +703,26 @@ pub async fn departments_of(store: &Store, tickets: &[Uuid]) -> Result<HashMap<U
     Ok(out)
 }
 
+/// How many open tickets of `sites` are past their deadline at `now`.
+pub async fn count_overdue(store: &Store, sites: &[Uuid], now: OffsetDateTime) -> Result<i64> {
+    if sites.is_empty() {
+        return Ok(0);
+    }
+    let (list, mut values) = id_list(sites, 2);
+    values.insert(0, Value::from(now));
+    store
+        .query_one(
+            &format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM tickets
+                 WHERE status IN ('new', 'transferred', 'replied', 'returned')
+                   AND due_at < $1 AND site_id IN ({list})"
+            ),
+            &values,
+        )
+        .await?
+        .get(0)
+}
+
 /// Open tickets past their deadline and not yet escalated: `(id, version)`.
 pub async fn overdue_unescalated(
     store: &Store,

@@ -151,6 +151,8 @@ pub struct Doc {
     pub category: Category,
     pub status: Status,
     pub created_at: OffsetDateTime,
+    /// The change this document reflects (the index's watermark).
+    pub updated_at: OffsetDateTime,
     pub content: String,
     pub place: String,
 }
@@ -423,7 +425,7 @@ pub async fn docs(store: &Store, ids: &[Uuid]) -> Result<Vec<Doc>> {
         let rows = store
             .query(
                 &format!(
-                    "SELECT id, number, site_id, category, status, created_at, content, place
+                    "SELECT id, number, site_id, category, status, created_at, content, place, updated_at
                      FROM tickets WHERE id IN ({list})"
                 ),
                 &values,
@@ -444,6 +446,7 @@ pub async fn docs(store: &Store, ids: &[Uuid]) -> Result<Vec<Doc>> {
                 created_at: r.get(5)?,
                 content: r.get(6)?,
                 place: r.get(7)?,
+                updated_at: r.get(8)?,
             });
         }
     }
