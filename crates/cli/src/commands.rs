@@ -48,6 +48,14 @@ pub fn restore(settings: &Settings, from: &Path) -> Result<String, String> {
     let _lock = lock_data_dir(data_dir)?;
     let summary =
         backup::restore(&Database::sqlite_file(data_dir), from).map_err(|e| e.to_string())?;
+    // The ticket search index follows the store it was made from: the next start rebuilds
+    // it from the restored tickets.
+    if let Some(dir) = &settings.hotline.search_dir
+        && dir.exists()
+    {
+        std::fs::remove_dir_all(dir)
+            .map_err(|e| format!("cannot remove the old search index {}: {e}", dir.display()))?;
+    }
     Ok(format!(
         "restored {} into {} (schema version {}); start the server to apply any newer migrations",
         from.display(),

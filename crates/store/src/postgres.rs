@@ -66,12 +66,17 @@ async fn execute_in_order(
         statements.push(client.prepare_cached(op.sql).await?);
     }
     let params: Vec<Vec<&(dyn ToSql + Sync)>> = ops.iter().map(|op| refs(&op.params)).collect();
-    futures_util::future::try_join_all(
-        statements
-            .iter()
-            .zip(&params)
-            .map(|(stmt, p)| client.execute(stmt, p)),
-    )
+    // Sent in order on one connection (pipelined), so later statements see earlier ones.
+    futures_util::future::try_join_all(statements.iter().zip(&params).zip(ops).map(
+        |((stmt, p), op)| async move {
+            if op.returning {
+                let v: i64 = client.query_one(stmt, p).await?.get(0);
+                Ok(u64::try_from(v).unwrap_or_default())
+            } else {
+                client.execute(stmt, p).await
+            }
+        },
+    ))
     .await
 }
 

@@ -92,7 +92,13 @@ impl Db {
                     let counts = w
                         .ops
                         .iter()
-                        .map(|op| execute_on(&conn, op.sql, &op.params))
+                        .map(|op| {
+                            if op.returning {
+                                returning_on(&conn, op.sql, &op.params)
+                            } else {
+                                execute_on(&conn, op.sql, &op.params)
+                            }
+                        })
                         .collect::<Result<Vec<u64>>>()?;
                     if let Some(then) = &w.then {
                         let op = then(&counts);
@@ -204,6 +210,15 @@ fn execute_on(conn: &Connection, sql: &str, params: &[Value]) -> Result<u64> {
         .execute(rusqlite::params_from_iter(params))
         .map_err(map_err)?;
     Ok(n as u64)
+}
+
+/// Runs a statement that returns one integer; the integer.
+fn returning_on(conn: &Connection, sql: &str, params: &[Value]) -> Result<u64> {
+    let mut stmt = conn.prepare_cached(&sqlite_sql(sql)).map_err(map_err)?;
+    let v: i64 = stmt
+        .query_row(rusqlite::params_from_iter(params), |r| r.get(0))
+        .map_err(map_err)?;
+    u64::try_from(v).map_err(|_| StoreError::Decode(format!("returned {v}")))
 }
 
 pub(crate) fn map_err(e: rusqlite::Error) -> StoreError {

@@ -27,6 +27,9 @@ const MAX_BATCH_OPS: usize = 4096;
 pub struct Op {
     pub sql: &'static str,
     pub params: Vec<Value>,
+    /// The statement returns one integer (`RETURNING …`): its slot among the request's
+    /// counts holds that value instead of a row count.
+    pub returning: bool,
 }
 
 impl Op {
@@ -34,6 +37,16 @@ impl Op {
         Op {
             sql,
             params: params.into(),
+            returning: false,
+        }
+    }
+
+    /// A statement returning one integer (a sequence number, say), which later statements
+    /// of the batch and the request's closing statement can use.
+    pub fn returning(sql: &'static str, params: impl Into<Vec<Value>>) -> Op {
+        Op {
+            returning: true,
+            ..Op::new(sql, params)
         }
     }
 }

@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::access::Principal;
 use crate::cases::{finish, to_text};
 use crate::error::ApiError;
-use crate::idempotency::{Idem, IdempotencyKey, JsonBody};
+use crate::idempotency::{Idem, IdempotencyKey, JsonBody, json_response};
 use crate::reports::{SectionFuture, SectionQuery};
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -78,6 +78,8 @@ pub struct Indexer {
 /// Changes made up to this long before the index's last commit are indexed again at
 /// start: a commit that raced with the last indexing is not missed.
 const CATCH_UP_MARGIN: Duration = Duration::minutes(5);
+/// How long the feed gathers changes before one index commit.
+const COALESCE: std::time::Duration = std::time::Duration::from_millis(100);
 
 impl Indexer {
     /// Opens the index, brings it up to date with the database, and starts feeding it.
@@ -85,6 +87,9 @@ impl Indexer {
         store: fangkong_store::Store,
         dir: Option<&std::path::Path>,
     ) -> Result<Arc<Indexer>, fangkong_store::StoreError> {
+        tokio::task::spawn_blocking(text::warm)
+            .await
+            .map_err(|e| fangkong_store::StoreError::Database(e.to_string()))?;
         let index = Arc::new(TicketIndex::open(dir)?);
         // The newest change indexed: never moves back.
         let mut mark = index.watermark()?.unwrap_or(OffsetDateTime::UNIX_EPOCH);
@@ -104,6 +109,8 @@ impl Indexer {
         let idx = index.clone();
         tokio::spawn(async move {
             while let Some((mut seq, mut ids)) = rx.recv().await {
+                // Changes arriving together share one index commit.
+                tokio::time::sleep(COALESCE).await;
                 while let Ok((s, more)) = rx.try_recv() {
                     seq = seq.max(s);
                     ids.extend(more);
@@ -271,35 +278,35 @@ pub async fn duplicates(
     state: &AppState,
     reach: &Reach,
     content: &str,
+    bands: &[i64],
     phone: Option<&str>,
     except: Option<Uuid>,
 ) -> Result<Vec<Duplicate>, ApiError> {
     let since = state.clock.now() - Duration::days(i64::from(state.hotline.duplicate_days));
-    let bands = text::band_keys(content);
     let found = store::candidates(
         &state.store,
         &state.vault,
         &reach.sites,
-        &bands,
+        bands,
         phone,
         since,
-        200,
     )
     .await?;
+    let mine = text::shingles(content);
     let mut out: Vec<Duplicate> = found
         .into_iter()
-        .filter(|c| Some(c.ticket.id) != except)
+        .filter(|c| Some(c.id) != except)
         .filter_map(|c| {
-            let similarity = text::similarity(content, &c.ticket.content);
+            let similarity = text::jaccard(&mine, &text::shingles(&c.content));
             (c.same_caller || similarity >= text::DUPLICATE_SIMILARITY).then(|| Duplicate {
-                id: c.ticket.id,
-                number: c.ticket.number.clone(),
-                status: c.ticket.status.as_str().to_owned(),
-                category: c.ticket.category.as_str().to_owned(),
-                content: c.ticket.content.clone(),
+                id: c.id,
+                number: c.number,
+                status: c.status.as_str().to_owned(),
+                category: c.category.as_str().to_owned(),
                 similarity: (similarity * 100.0).round() / 100.0,
                 same_caller: c.same_caller,
-                created_at: rfc3339(c.ticket.created_at),
+                created_at: rfc3339(c.created_at),
+                content: c.content,
             })
         })
         .collect();
@@ -326,6 +333,9 @@ pub async fn take(
         urgent: body.urgent,
     })
     .map_err(ApiError::invalid)?;
+    if let Some(replay) = idem.check(&state.store).await? {
+        return Ok(replay);
+    }
     let now = state.clock.now();
     let cal = calendar(state).await?;
     let due_at = Term::default_for(ticket.category, ticket.urgent)
@@ -339,23 +349,19 @@ pub async fn take(
             .collect(),
         departments: None,
     };
+    let bands = text::band_keys(&ticket.content);
     let dups = duplicates(
         state,
         &reach,
         &ticket.content,
+        &bands,
         ticket.caller_phone.as_ref().map(|p| p.as_str()),
         None,
     )
     .await?;
     let id = state.ids.new_id();
     let terms = text::terms(&ticket.content);
-    let bands = text::band_keys(&ticket.content);
-    let mut tx = state.store.begin().await?;
-    if let Some(replay) = idem.check_in(&mut tx).await? {
-        return Ok(replay);
-    }
-    let number = store::create(
-        &mut tx,
+    let ops = store::create_ops(
         &state.vault,
         &store::Intake {
             id,
@@ -368,16 +374,29 @@ pub async fn take(
             terms: &terms,
             bands: &bands,
         },
-    )
-    .await?;
-    let text = to_text(&CreatedTicket {
+    );
+    // The number is the day's sequence, known only inside the commit: the answer (and the
+    // idempotency record holding it) is written from the writer's counts.
+    let answer = CreatedTicket {
         id,
-        number,
+        number: String::new(),
         status: Status::New.as_str().to_owned(),
         due_at: rfc3339(due_at),
         duplicates: dups,
-    })?;
-    let res = finish(state, idem, tx, StatusCode::CREATED, text).await?;
+    };
+    let render = move |counts: &[u64]| {
+        let mut a = answer.clone();
+        a.number = store::created_number(now, counts);
+        serde_json::to_string(&a).unwrap_or_default()
+    };
+    let written = match idem.remember_after(StatusCode::CREATED, now, render.clone()) {
+        Some(then) => state.store.write_then(ops, then).await,
+        None => state.store.write(ops).await,
+    };
+    let res = match written {
+        Ok(counts) => json_response(StatusCode::CREATED, render(&counts)),
+        Err(e) => return idem.resolve(&state.store, e).await,
+    };
     state.hotline_index.touch(vec![id]);
     Ok(res)
 }
@@ -418,15 +437,10 @@ async fn get_similar(
         .as_deref()
         .map(str::trim)
         .filter(|p| fangkong_domain::privacy::Phone::parse(p, "caller_phone").is_ok());
+    let content = q.content.as_deref().unwrap_or("");
+    let bands = text::band_keys(content);
     Ok(Json(
-        duplicates(
-            &state,
-            &reach,
-            q.content.as_deref().unwrap_or(""),
-            phone,
-            None,
-        )
-        .await?,
+        duplicates(&state, &reach, content, &bands, phone, None).await?,
     ))
 }
 
@@ -1315,6 +1329,8 @@ pub struct HotTerm {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct HotCluster {
+    /// The day's tickets holding the cluster's most common band key (its baseline is
+    /// counted the same way).
     pub size: usize,
     pub baseline_mean: f64,
     pub score: f64,
@@ -1335,13 +1351,13 @@ pub struct HotIssues {
 /// The least a term or cluster must count on the day to be hot.
 pub const HOT_MIN_COUNT: u32 = 3;
 
-/// Terms and near-duplicate clusters of `day` bursting against their own baseline of the
-/// 14 days before.
-pub async fn hot_issues(
+/// Terms of `day` bursting against their own baseline of the 14 days before, from the
+/// daily term counts.
+pub async fn hot_terms(
     state: &AppState,
     sites: &[Uuid],
     day: Date,
-) -> Result<HotIssues, ApiError> {
+) -> Result<Vec<HotTerm>, ApiError> {
     let from = day - Duration::days(hot::BASELINE_DAYS as i64);
     let series =
         store::term_series(&state.store, sites, from, day, i64::from(HOT_MIN_COUNT)).await?;
@@ -1368,7 +1384,17 @@ pub async fn hot_issues(
         .collect();
     terms.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.today.cmp(&a.today)));
     terms.truncate(30);
+    Ok(terms)
+}
 
+/// Terms and near-duplicate clusters of `day` bursting against their own baseline of the
+/// 14 days before (clusters hash the day's tickets again: the hot-issues page only).
+pub async fn hot_issues(
+    state: &AppState,
+    sites: &[Uuid],
+    day: Date,
+) -> Result<HotIssues, ApiError> {
+    let terms = hot_terms(state, sites, day).await?;
     let texts = store::day_texts(&state.store, sites, day).await?;
     let tickets = texts.len();
     let keys: Vec<Vec<i64>> = {
@@ -1377,49 +1403,61 @@ pub async fn hot_issues(
             .await
             .map_err(|_| ApiError::internal())?
     };
-    let start = day_start(day);
-    let mut clusters = Vec::new();
-    for members in hot::clusters(&keys, HOT_MIN_COUNT as usize)
+    let found: Vec<Vec<usize>> = hot::clusters(&keys, HOT_MIN_COUNT as usize)
         .into_iter()
         .take(20)
-    {
+        .collect();
+    // A cluster's count on a day, the day itself and its baseline alike: the most tickets
+    // of that day holding one of the band keys of the cluster's first ticket.
+    let mut today_keys: HashMap<i64, u32> = HashMap::new();
+    for k in keys.iter().flatten() {
+        *today_keys.entry(*k).or_default() += 1;
+    }
+    let reps: Vec<i64> = found.iter().flat_map(|m| keys[m[0]].clone()).collect();
+    let from = day - Duration::days(hot::BASELINE_DAYS as i64);
+    let before = store::band_day_counts(
+        &state.store,
+        sites,
+        &reps,
+        from,
+        day.previous_day().unwrap_or(day),
+    )
+    .await?;
+    let mut clusters = Vec::new();
+    for members in found {
         let first = members[0];
-        let series = store::band_series(
-            &state.store,
-            sites,
-            &keys[first],
-            start - Duration::days(hot::BASELINE_DAYS as i64),
-            start,
-        )
-        .await?;
-        let by: HashMap<Date, i64> = series.into_iter().collect();
+        let rep = &keys[first];
+        let most = |count: &dyn Fn(i64) -> u32| rep.iter().map(|k| count(*k)).max().unwrap_or(0);
+        let today = most(&|k| today_keys.get(&k).copied().unwrap_or(0));
         let baseline: Vec<u32> = (1..=hot::BASELINE_DAYS as i64)
             .rev()
             .map(|i| {
-                u32::try_from(by.get(&(day - Duration::days(i))).copied().unwrap_or(0)).unwrap_or(0)
+                let d = day - Duration::days(i);
+                most(&|k| {
+                    u32::try_from(before.get(&(d, k)).copied().unwrap_or(0)).unwrap_or(u32::MAX)
+                })
             })
             .collect();
-        let size = members.len();
-        let Some(b) = hot::burst(
-            u32::try_from(size).unwrap_or(u32::MAX),
-            &baseline,
-            HOT_MIN_COUNT,
-        ) else {
+        let Some(b) = hot::burst(today, &baseline, HOT_MIN_COUNT) else {
             continue;
         };
+        let near: Vec<usize> = (0..keys.len())
+            .filter(|&i| hot::share_band(&keys[i], rep))
+            .collect();
         clusters.push(HotCluster {
-            size,
+            size: today as usize,
             baseline_mean: (b.mean * 10.0).round() / 10.0,
             score: (b.score * 10.0).round() / 10.0,
             category: texts[first].2.as_str().to_owned(),
-            samples: members
+            samples: near
                 .iter()
                 .take(5)
                 .map(|&i| (texts[i].1.clone(), texts[i].3.clone()))
                 .collect(),
-            ids: members.iter().map(|&i| texts[i].0).collect(),
+            ids: near.iter().map(|&i| texts[i].0).collect(),
         });
     }
+    clusters.sort_by(|a, b| b.score.total_cmp(&a.score));
     Ok(HotIssues {
         date: day.to_string(),
         tickets,
@@ -1488,7 +1526,7 @@ pub async fn summary(state: &AppState, sites: &[Uuid], day: Date) -> Result<Summ
     let counts = store::day_counts(&state.store, sites, day).await?;
     let lines = store::department_lines(&state.store, sites, day, state.clock.now()).await?;
     let sat = store::satisfaction(&state.store, sites, day).await?;
-    let hot = hot_issues(state, sites, day).await?;
+    let hot_terms = hot_terms(state, sites, day).await?;
     let all = |kinds: &[&'static str], got: &[(String, i64)]| -> Vec<Count> {
         kinds
             .iter()
@@ -1552,7 +1590,7 @@ pub async fn summary(state: &AppState, sites: &[Uuid], day: Date) -> Result<Summ
                 .map(|(s, n)| (s.as_str().to_owned(), *n))
                 .collect::<Vec<_>>(),
         ),
-        hot_terms: hot.terms.into_iter().take(10).collect(),
+        hot_terms: hot_terms.into_iter().take(10).collect(),
     })
 }
 

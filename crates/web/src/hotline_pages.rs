@@ -14,7 +14,7 @@ use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use fangkong_domain::access::Permission;
@@ -33,6 +33,13 @@ pub fn router() -> Router<AppState> {
         .route("/hotline/tickets/{id}/{verb}", post(step_form))
         .route("/hotline/report", get(public_page).post(public_form))
         .route("/hotline/summary.xlsx", get(summary_xlsx))
+        .route("/hotline/similar", get(similar_panel))
+        .route("/hotline/hot", get(hot_page))
+        .route("/hotline/settings", get(settings_page))
+        .route("/hotline/departments", post(department_form))
+        .route("/hotline/departments/{id}/users", post(link_form))
+        .route("/hotline/answers", post(answer_form))
+        .route("/calendar", get(calendar_page).post(override_form))
 }
 
 fn local(at: time::OffsetDateTime) -> String {
@@ -127,6 +134,7 @@ struct Workbench {
     due: Vec<Line>,
     hot: Vec<(String, u32, f64)>,
     can_summary: bool,
+    can_manage: bool,
 }
 
 async fn lines(
@@ -202,9 +210,8 @@ async fn workbench_page(
     .await?;
     let today = beijing(state.clock.now()).date();
     let hot = if reach.departments.is_none() {
-        api::hot_issues(state, &reach.sites, today)
+        api::hot_terms(state, &reach.sites, today)
             .await?
-            .terms
             .into_iter()
             .take(10)
             .map(|t| (t.term, t.today, t.mean))
@@ -228,6 +235,7 @@ async fn workbench_page(
         due,
         hot,
         can_summary: who.can(Permission::HotlineSummary),
+        can_manage: who.can(Permission::HotlineManage),
     })
 }
 
@@ -389,10 +397,12 @@ async fn ticket_view(
     let can_handle = who.can(Permission::HotlineHandle);
     let can_reply = who.can(Permission::HotlineReply);
     let duplicates = if can_handle && !matches!(t.status, Status::Merged | Status::Closed) {
+        let bands = fangkong_domain::hotline::text::band_keys(&t.content);
         api::duplicates(
             state,
             &reach,
             &t.content,
+            &bands,
             t.caller_phone.as_deref(),
             Some(t.id),
         )
@@ -429,7 +439,9 @@ async fn ticket_view(
         .timeline
         .iter()
         .map(|e| EventLine {
-            at: e.at.replace('T', " ").chars().take(16).collect(),
+            at: time::OffsetDateTime::parse(&e.at, &time::format_description::well_known::Rfc3339)
+                .map(local)
+                .unwrap_or_default(),
             actor: e.actor.clone(),
             kind: locale.t(&format!("hotline.event.{}", e.kind)),
             department: e.department.clone().unwrap_or_default(),
@@ -599,6 +611,11 @@ async fn public_view(
     errors: crate::auth::FormErrors,
     number: Option<String>,
 ) -> Result<PublicPage, ApiError> {
+    // Each showing of the form is one submission: a double click stores one ticket.
+    let mut form = form;
+    if form.form_key.is_empty() {
+        form.form_key = state.ids.new_id().to_string();
+    }
     let sites: Vec<Uuid> = org::list_sites(&state.store)
         .await?
         .iter()
@@ -619,19 +636,39 @@ async fn public_view(
     })
 }
 
-async fn public_page(State(state): State<AppState>, locale: Locale, who: Principal) -> Response {
+async fn public_page(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    headers: HeaderMap,
+) -> Response {
+    let (csrf, cookie) = form_csrf(&state, &who, &headers);
     match public_view(
         &state,
         locale,
-        who.csrf.clone(),
+        csrf,
         IntakeForm::default(),
         crate::auth::FormErrors::none(),
         None,
     )
     .await
     {
-        Ok(p) => render(&p),
+        Ok(p) => crate::auth::with_cookie(render(&p), cookie),
         Err(e) => fail(locale, &e),
+    }
+}
+
+/// The anti-forgery token of the citizens' form: the session's, or for the public a
+/// cookie pair (set when missing).
+fn form_csrf(
+    state: &AppState,
+    who: &Principal,
+    headers: &HeaderMap,
+) -> (String, Option<axum::http::HeaderValue>) {
+    if who.account.is_some() {
+        (who.csrf.clone(), None)
+    } else {
+        crate::auth::anonymous_csrf(headers, &state.auth)
     }
 }
 
@@ -639,6 +676,7 @@ async fn public_form(
     State(state): State<AppState>,
     locale: Locale,
     who: Principal,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let (f, fingerprint) = match parse_form::<IntakeForm>(locale, &body) {
@@ -666,7 +704,7 @@ async fn public_form(
         api::take(&state, &who, &root.site, &b, &idem).await
     }
     .await;
-    let csrf = who.csrf.clone();
+    let (csrf, cookie) = form_csrf(&state, &who, &headers);
     let shown = match outcome {
         Ok(res) => {
             let bytes = axum::body::to_bytes(res.into_body(), 256 * 1024)
@@ -692,7 +730,7 @@ async fn public_form(
         Err(e) => Err(e),
     };
     match shown {
-        Ok(p) => render(&p),
+        Ok(p) => crate::auth::with_cookie(render(&p), cookie),
         Err(e) => fail(locale, &e),
     }
 }
@@ -851,4 +889,456 @@ fn workbook(
         wb.save_to_buffer()?,
         format!("hotline-summary-{}.xlsx", s.date),
     ))
+}
+
+// ---- live duplicate suggestions while a ticket is typed --------------------------------------
+
+#[derive(Template)]
+#[template(path = "hotline_similar.html")]
+struct SimilarPanel {
+    locale: Locale,
+    duplicates: Vec<api::Duplicate>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SimilarForm {
+    content: String,
+    caller_phone: String,
+}
+
+/// The intake form's suggestions: near-duplicates of what is typed and the caller's recent
+/// tickets (htmx fragment).
+async fn similar_panel(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    Query(f): Query<SimilarForm>,
+) -> Response {
+    let outcome = async {
+        let reach = api::reach(&state, &who).await?;
+        let phone = Some(f.caller_phone.trim())
+            .filter(|p| fangkong_domain::privacy::Phone::parse(p, "caller_phone").is_ok());
+        if f.content.trim().chars().count() < 4 && phone.is_none() {
+            return Ok(Vec::new());
+        }
+        let bands = fangkong_domain::hotline::text::band_keys(&f.content);
+        api::duplicates(&state, &reach, &f.content, &bands, phone, None).await
+    }
+    .await;
+    match outcome {
+        Ok(duplicates) => render(&SimilarPanel { locale, duplicates }),
+        Err(e) => fail(locale, &e),
+    }
+}
+
+// ---- hot issues -----------------------------------------------------------------------------
+
+struct HotTermView {
+    term: String,
+    /// The day's tickets with this term.
+    href: String,
+    today: u32,
+    mean: f64,
+    score: f64,
+    chart: crate::charts::Chart,
+    trend: String,
+}
+
+#[derive(Template)]
+#[template(path = "hotline_hot.html")]
+struct HotPage {
+    shell: Shell,
+    date: String,
+    tickets: usize,
+    terms: Vec<HotTermView>,
+    clusters: Vec<(api::HotCluster, &'static str)>,
+    chart_height: u32,
+    bar_width: u32,
+    can_manage: bool,
+}
+
+async fn hot_page(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    Query(q): Query<DayForm>,
+) -> Response {
+    let outcome = async {
+        let day = api::day_or_today(&state, q.date.as_deref())?;
+        let reach = api::reach(&state, &who).await?;
+        let hot = api::hot_issues(&state, &reach.sites, day).await?;
+        let first = day - time::Duration::days(fangkong_domain::hotline::hot::BASELINE_DAYS as i64);
+        let terms = hot
+            .terms
+            .into_iter()
+            .map(|t| {
+                let points: Vec<(String, u32, bool)> = t
+                    .trend
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| {
+                        let d = first + time::Duration::days(i as i64);
+                        (d.to_string(), *n, d == day)
+                    })
+                    .collect();
+                HotTermView {
+                    href: format!(
+                        "/hotline?q={}&from={day}&until={day}",
+                        crate::home::encode(&t.term)
+                    ),
+                    chart: crate::charts::bars(&points),
+                    trend: t
+                        .trend
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    term: t.term,
+                    today: t.today,
+                    mean: t.mean,
+                    score: t.score,
+                }
+            })
+            .collect();
+        let clusters = hot
+            .clusters
+            .into_iter()
+            .map(|c| {
+                let label = locale.t(&format!("hotline.category.{}", c.category));
+                (c, label)
+            })
+            .collect();
+        Ok::<_, ApiError>(HotPage {
+            shell: Shell::of(locale, "/hotline/hot", &who),
+            date: day.to_string(),
+            tickets: hot.tickets,
+            terms,
+            clusters,
+            chart_height: crate::charts::HEIGHT,
+            bar_width: crate::charts::BAR,
+            can_manage: who.can(Permission::HotlineManage),
+        })
+    }
+    .await;
+    match outcome {
+        Ok(p) => render(&p),
+        Err(e) => fail(locale, &e),
+    }
+}
+
+// ---- departments and the knowledge base -------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "hotline_settings.html")]
+struct SettingsPage {
+    shell: Shell,
+    departments: Vec<(store::Department, Vec<String>)>,
+    accounts: Vec<String>,
+    answers: Vec<store::Answer>,
+    q: String,
+    error: &'static str,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SettingsQuery {
+    q: String,
+    error: String,
+}
+
+async fn settings_page(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    Query(q): Query<SettingsQuery>,
+) -> Response {
+    let outcome = async {
+        let reach = api::reach(&state, &who).await?;
+        let deps = store::departments(&state.store, &reach.sites).await?;
+        let ids: Vec<Uuid> = deps.iter().map(|d| d.id).collect();
+        let links = store::department_users(&state.store, &ids).await?;
+        let departments = deps
+            .into_iter()
+            .map(|d| {
+                let users = links
+                    .iter()
+                    .filter(|(id, _)| *id == d.id)
+                    .map(|(_, u)| u.clone())
+                    .collect();
+                (d, users)
+            })
+            .collect();
+        let accounts = fangkong_store::accounts::list_users(&state.store)
+            .await?
+            .into_iter()
+            .filter(|a| {
+                a.role == fangkong_domain::access::Role::Department
+                    && reach.sites.contains(&a.site_id)
+            })
+            .map(|a| a.username)
+            .collect();
+        let error = if q.error.is_empty() {
+            ""
+        } else {
+            locale.t(&q.error)
+        };
+        Ok::<_, ApiError>(SettingsPage {
+            shell: Shell::of(locale, "/hotline/settings", &who),
+            departments,
+            accounts,
+            answers: api::find_answers(&state, &reach.sites, &q.q, false).await?,
+            q: q.q,
+            error,
+        })
+    }
+    .await;
+    match outcome {
+        Ok(p) => render(&p),
+        Err(e) => fail(locale, &e),
+    }
+}
+
+/// Back to a page, with the first field error's message key when the change failed.
+fn back(to: &str, outcome: Result<(), ApiError>, locale: Locale) -> Response {
+    match outcome {
+        Ok(()) => Redirect::to(to).into_response(),
+        Err(e) if !e.fields.is_empty() => {
+            Redirect::to(&format!("{to}?error={}", e.fields[0].code)).into_response()
+        }
+        Err(e) => fail(locale, &e),
+    }
+}
+
+async fn department_form(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    body: Bytes,
+) -> Response {
+    let (f, _) = match parse_form::<api::DepartmentBody>(locale, &body) {
+        Ok(parsed) => parsed,
+        Err(res) => return *res,
+    };
+    let outcome = api::add_department(&state, &who, &f).await.map(|_| ());
+    back("/hotline/settings", outcome, locale)
+}
+
+async fn link_form(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    Path(id): Path<Uuid>,
+    body: Bytes,
+) -> Response {
+    #[derive(Deserialize)]
+    struct LinkForm {
+        username: String,
+        linked: String,
+    }
+    let (f, _) = match parse_form::<LinkForm>(locale, &body) {
+        Ok(parsed) => parsed,
+        Err(res) => return *res,
+    };
+    let b = api::LinkBody {
+        username: f.username,
+        linked: f.linked == "yes",
+    };
+    back(
+        "/hotline/settings",
+        api::link(&state, &who, id, &b).await,
+        locale,
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct AnswerForm {
+    id: String,
+    title: String,
+    body: String,
+    published: Option<String>,
+    back: String,
+}
+
+async fn answer_form(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    body: Bytes,
+) -> Response {
+    let (f, _) = match parse_form::<AnswerForm>(locale, &body) {
+        Ok(parsed) => parsed,
+        Err(res) => return *res,
+    };
+    let b = api::AnswerBody {
+        id: Uuid::parse_str(f.id.trim()).ok(),
+        title: f.title,
+        body: f.body,
+        published: f.published.is_some(),
+    };
+    let to = if f.back == "hot" {
+        "/hotline/hot"
+    } else {
+        "/hotline/settings"
+    };
+    back(
+        to,
+        api::save_answer(&state, &who, &b).await.map(|_| ()),
+        locale,
+    )
+}
+
+// ---- the working calendar -------------------------------------------------------------------
+
+struct CalendarCell {
+    date: String,
+    day: u8,
+    workday: bool,
+    kind: &'static str,
+    name: String,
+}
+
+#[derive(Template)]
+#[template(path = "calendar.html")]
+struct CalendarPage {
+    shell: Shell,
+    month: String,
+    prev: String,
+    next: String,
+    /// Weeks of seven cells from Monday; `None` outside the month.
+    weeks: Vec<Vec<Option<CalendarCell>>>,
+    no_data: bool,
+    overrides: Vec<fangkong_domain::calendar::Override>,
+    can_manage: bool,
+    error: &'static str,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct MonthQuery {
+    month: String,
+    error: String,
+}
+
+async fn calendar_page(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    Query(q): Query<MonthQuery>,
+) -> Response {
+    let outcome = async {
+        let today = beijing(state.clock.now()).date();
+        let first = time::Date::parse(
+            &format!("{}-01", q.month.trim()),
+            &time::format_description::well_known::Iso8601::DATE,
+        )
+        .unwrap_or_else(|_| today.replace_day(1).unwrap_or(today));
+        let cal = api::calendar(&state).await?;
+        let mut weeks = Vec::new();
+        let mut week: Vec<Option<CalendarCell>> = (0..first.weekday().number_days_from_monday())
+            .map(|_| None)
+            .collect();
+        let mut no_data = false;
+        let mut d = first;
+        while d.month() == first.month() {
+            match cal.day(d) {
+                Ok(day) => week.push(Some(CalendarCell {
+                    date: d.to_string(),
+                    day: d.day(),
+                    workday: day.workday,
+                    kind: match day.kind {
+                        fangkong_domain::calendar::DayKind::Workday => "workday",
+                        fangkong_domain::calendar::DayKind::Weekend => "weekend",
+                        fangkong_domain::calendar::DayKind::Holiday => "holiday",
+                        fangkong_domain::calendar::DayKind::Makeup => "makeup",
+                        fangkong_domain::calendar::DayKind::Override => "override",
+                    },
+                    name: day.name.unwrap_or_default(),
+                })),
+                Err(_) => {
+                    no_data = true;
+                    week.push(None);
+                }
+            }
+            if week.len() == 7 {
+                weeks.push(std::mem::take(&mut week));
+            }
+            d = match d.next_day() {
+                Some(n) => n,
+                None => break,
+            };
+        }
+        if !week.is_empty() {
+            week.resize_with(7, || None);
+            weeks.push(week);
+        }
+        let month = |d: time::Date| format!("{}-{:02}", d.year(), u8::from(d.month()));
+        let prev = first.previous_day().map_or(first, |p| p);
+        let error = if q.error.is_empty() {
+            ""
+        } else {
+            locale.t(&q.error)
+        };
+        Ok::<_, ApiError>(CalendarPage {
+            shell: Shell::of(locale, "/calendar", &who),
+            month: month(first),
+            prev: month(prev),
+            next: month(d),
+            weeks,
+            no_data,
+            overrides: cal.overrides().cloned().collect(),
+            can_manage: who.can(Permission::CalendarManage),
+            error,
+        })
+    }
+    .await;
+    match outcome {
+        Ok(p) => render(&p),
+        Err(e) => fail(locale, &e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct OverrideForm {
+    date: String,
+    workday: String,
+    name: String,
+    remove: Option<String>,
+}
+
+async fn override_form(
+    State(state): State<AppState>,
+    locale: Locale,
+    who: Principal,
+    body: Bytes,
+) -> Response {
+    let (f, _) = match parse_form::<OverrideForm>(locale, &body) {
+        Ok(parsed) => parsed,
+        Err(res) => return *res,
+    };
+    let month: String = f.date.trim().chars().take(7).collect();
+    let to = format!("/calendar?month={month}");
+    let outcome = async {
+        let date = time::Date::parse(
+            f.date.trim(),
+            &time::format_description::well_known::Iso8601::DATE,
+        )
+        .map_err(|_| fangkong_domain::FieldError::new("date", "hotline.date.invalid"))?;
+        let b = api::OverrideBody {
+            workday: f.workday == "yes",
+            name: f.name.clone(),
+            remove: f.remove.is_some(),
+        };
+        api::set_override(&state, &who, date, &b).await.map(|_| ())
+    }
+    .await;
+    match outcome {
+        Ok(()) => Redirect::to(&to).into_response(),
+        Err(e) => {
+            let code = e.fields.first().map_or(e.code, |f| f.code);
+            Redirect::to(&format!("{to}&error={code}")).into_response()
+        }
+    }
 }

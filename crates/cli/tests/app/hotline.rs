@@ -300,6 +300,32 @@ async fn flow(app: &TestApp) {
     assert_eq!(row("taken"), Some(json!(4)));
     assert_eq!(row("price_gouging"), Some(json!(2)));
 
+    // The pages around the workbench.
+    let page = |path: &'static str| {
+        let token = hotline.clone();
+        async move {
+            let res = app.get_as(path, Some(&token)).await;
+            assert_eq!(res.status(), 200, "{path}");
+            res.text().await.unwrap()
+        }
+    };
+    let similar = page("/hotline/similar?content=%E6%9B%B2%E6%BA%AA%E8%A1%97%E9%81%93XX%E5%A4%A7%E8%8D%AF%E6%88%BF%E5%8F%A3%E7%BD%A950%E5%85%83%E4%B8%80%E4%B8%AA%EF%BC%8C%E5%93%84%E6%8A%AC%E7%89%A9%E4%BB%B7").await;
+    assert!(similar.contains(&number), "{similar}");
+    assert!(page("/hotline/hot").await.contains("id=\"hot-tickets\""));
+    let settings = page("/hotline/settings").await;
+    assert!(settings.contains("区市场监督管理局") && settings.contains("department"));
+    let cal = page("/calendar?month=2020-02").await;
+    assert!(
+        cal.contains("data-date=\"2020-02-01\" data-workday=\"false\""),
+        "{cal}"
+    );
+    assert!(cal.contains("data-date=\"2020-02-03\" data-workday=\"true\""));
+    assert!(
+        page("/calendar?month=2027-01")
+            .await
+            .contains("calendar-no-data")
+    );
+
     // Summary and supervision answer.
     let s = json(app.get_as("/api/v1/hotline/summary", h).await, 200).await;
     assert_eq!(s["total"], 4, "{s}");
@@ -382,4 +408,53 @@ async fn the_calendar_follows_the_notices_and_refuses_to_guess() {
         json(due("start=2026-11-30&workdays=1").await, 200).await["due"],
         "2026-12-02"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn citizens_report_through_the_public_form() {
+    let app = TestApp::sqlite().await;
+    let page = app.get_as("/hotline/report", None).await;
+    assert_eq!(page.status(), 200);
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .find(|c| c.starts_with("fk_csrf="))
+        .expect("a CSRF cookie for the public");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("id=\"privacy-notice\""));
+    let field = |name: &str| {
+        let marker = format!("name=\"{name}\" value=\"");
+        let at = html.find(&marker).unwrap() + marker.len();
+        html[at..].split('"').next().unwrap().to_owned()
+    };
+    let (csrf, key) = (field("_csrf"), field("form_key"));
+    let post = |body: String| {
+        app.anon
+            .post(app.url("/hotline/report"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", cookie.clone())
+            .body(body)
+            .send()
+    };
+    // Empty content: the form again with the error, nothing stored.
+    let again = post(format!(
+        "_csrf={csrf}&form_key={key}&category=other&content="
+    ))
+    .await
+    .unwrap();
+    assert_eq!(again.status(), 200);
+    assert!(again.text().await.unwrap().contains("请填写内容"));
+    let body = format!(
+        "_csrf={csrf}&form_key={key}&category=hardship&content={}&caller_phone=13900139000",
+        fangkong_web::home::encode("独居老人生活物资不够，请求帮助")
+    );
+    let done = post(body.clone()).await.unwrap().text().await.unwrap();
+    assert!(done.contains("id=\"public-number\""), "{done}");
+    // A second click of the same form stores nothing more.
+    post(body).await.unwrap();
+    let listed = json(app.get("/api/v1/tickets").await, 200).await;
+    assert_eq!(listed["total"], 1, "{listed}");
+    assert_eq!(listed["items"][0]["category"], "hardship");
 }

@@ -5,6 +5,7 @@ mod access;
 mod api;
 mod browser;
 mod browser_cases;
+mod browser_hotline;
 mod browser_pages;
 mod browser_reports;
 mod browser_screening;

@@ -55,6 +55,12 @@ pub fn burst(today: u32, baseline: &[u32], min_count: u32) -> Option<Burst> {
     })
 }
 
+/// Whether two texts' MinHash band keys (as [`crate::hotline::text::band_keys`] makes them)
+/// share a band: the near-duplicate test of candidates, day counts and baselines alike.
+pub fn share_band(a: &[i64], b: &[i64]) -> bool {
+    a.iter().zip(b).any(|(x, y)| x == y)
+}
+
 /// Groups items that share a MinHash band key (union-find); clusters of at least
 /// `min_size`, largest first, each listed by item index in input order.
 pub fn clusters(keys: &[Vec<i64>], min_size: usize) -> Vec<Vec<usize>> {
@@ -131,6 +137,8 @@ mod tests {
         let keys: Vec<_> = texts.iter().map(|t| band_keys(t)).collect();
         let c = clusters(&keys, 2);
         assert_eq!(c, vec![vec![0, 2, 3]]);
+        assert!(share_band(&keys[0], &keys[2]));
+        assert!(!share_band(&keys[0], &keys[1]));
         assert_eq!(clusters(&keys, 1).len(), 3);
         assert!(clusters(&[], 1).is_empty());
     }

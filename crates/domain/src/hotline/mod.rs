@@ -226,6 +226,23 @@ pub fn number(day: Date, seq: u32) -> String {
     )
 }
 
+/// The day and sequence of a ticket number (`RX20200129-0007`, case-insensitive).
+pub fn parse_number(s: &str) -> Option<(Date, u32)> {
+    let s = s.trim();
+    if !looks_like_number(s) {
+        return None;
+    }
+    let part = |r: std::ops::Range<usize>| s.get(r).and_then(|p| p.parse::<u32>().ok());
+    let month = time::Month::try_from(u8::try_from(part(6..8)?).ok()?).ok()?;
+    let day = Date::from_calendar_date(
+        i32::try_from(part(2..6)?).ok()?,
+        month,
+        u8::try_from(part(8..10)?).ok()?,
+    )
+    .ok()?;
+    Some((day, s.get(11..)?.parse().ok()?))
+}
+
 /// Whether `s` looks like a ticket number (`RX20200129-0007`, case-insensitive).
 pub fn looks_like_number(s: &str) -> bool {
     let s = s.trim().as_bytes();
@@ -501,6 +518,12 @@ mod tests {
         assert!(looks_like_number("rx20200129-0007"));
         assert!(!looks_like_number("RX2020012-0007"));
         assert!(!looks_like_number("口罩"));
+        assert_eq!(
+            parse_number(" rx20200129-0007 "),
+            Some((date!(2020 - 01 - 29), 7))
+        );
+        assert_eq!(parse_number("RX20201329-0007"), None);
+        assert_eq!(parse_number("口罩"), None);
     }
 
     #[test]

@@ -23,6 +23,13 @@ static SEGMENTER: LazyLock<Jieba> = LazyLock::new(|| {
     jieba
 });
 
+/// Loads the dictionary now (a server calls this at start, so the first intake does not
+/// wait for it).
+pub fn warm() {
+    LazyLock::force(&SEGMENTER);
+    LazyLock::force(&STOP);
+}
+
 static STOP: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
     STOPWORDS
         .lines()
@@ -117,11 +124,15 @@ fn mix(mut z: u64) -> u64 {
 
 /// Exact Jaccard similarity of two texts' bigram sets.
 pub fn similarity(a: &str, b: &str) -> f64 {
-    let (a, b) = (shingles(a), shingles(b));
+    jaccard(&shingles(a), &shingles(b))
+}
+
+/// Jaccard similarity of two bigram sets (zero when either is empty).
+pub fn jaccard(a: &HashSet<u64>, b: &HashSet<u64>) -> f64 {
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
-    let common = a.intersection(&b).count();
+    let common = a.intersection(b).count();
     common as f64 / (a.len() + b.len() - common) as f64
 }
 

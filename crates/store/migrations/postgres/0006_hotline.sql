@@ -24,13 +24,14 @@ CREATE TABLE ticket_numbers (
     last BIGINT NOT NULL
 );
 
+-- The number read out on the phone is the day and its sequence (RX20200129-0007).
 -- Content and place are what the caller reports and are searched; the caller's name and
 -- phone are personal fields: AES-GCM ciphertexts, with an HMAC of the phone to find the
 -- same caller again.
 CREATE TABLE tickets (
     id               TEXT PRIMARY KEY,
     site_id          TEXT NOT NULL REFERENCES sites (id),
-    number           TEXT NOT NULL UNIQUE,
+    seq              BIGINT NOT NULL,
     day              TEXT NOT NULL,
     channel          TEXT NOT NULL CHECK (channel IN ('phone', 'wechat', 'web', 'walk_in')),
     category         TEXT NOT NULL CHECK (category IN ('price_gouging', 'violation',
@@ -53,7 +54,8 @@ CREATE TABLE tickets (
     satisfaction     TEXT CHECK (satisfaction IN ('satisfied', 'basic', 'unsatisfied')),
     escalated_at     BIGINT,
     supervisions     BIGINT NOT NULL DEFAULT 0,
-    version          BIGINT NOT NULL
+    version          BIGINT NOT NULL,
+    UNIQUE (day, seq)
 );
 CREATE INDEX tickets_site_day ON tickets (site_id, day);
 CREATE INDEX tickets_open_due ON tickets (status, due_at);
@@ -87,6 +89,15 @@ CREATE TABLE ticket_bands (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX ticket_bands_key ON ticket_bands (key, created_at);
+
+-- Tickets per day sharing each band key: the baseline of a near-duplicate cluster.
+CREATE TABLE ticket_band_days (
+    site_id TEXT NOT NULL REFERENCES sites (id),
+    day     TEXT NOT NULL,
+    key     BIGINT NOT NULL,
+    n       BIGINT NOT NULL,
+    PRIMARY KEY (site_id, day, key)
+);
 
 CREATE TABLE ticket_term_days (
     site_id TEXT NOT NULL REFERENCES sites (id),

@@ -6,7 +6,7 @@ pub mod search;
 
 use crate::privacy::Vault;
 use crate::value::placeholders;
-use crate::{Result, Row, Store, StoreError, Tx, Value, params};
+use crate::{Op, Result, Row, Store, StoreError, Tx, Value, params};
 use fangkong_domain::FieldError;
 use fangkong_domain::calendar::Override;
 use fangkong_domain::clock::beijing;
@@ -206,7 +206,7 @@ pub struct Ticket {
     pub version: i64,
 }
 
-const TICKET: &str = "SELECT t.id, t.site_id, t.number, t.day, t.channel, t.category, t.urgent, t.status, t.content, t.place, t.caller_name_enc, t.caller_phone_enc, t.parent_id, t.department_id, t.due_at, t.created_at, t.created_by, t.updated_at, t.closed_at, t.satisfaction, t.escalated_at, t.supervisions, t.version FROM tickets t";
+const TICKET: &str = "SELECT t.id, t.site_id, t.seq, t.day, t.channel, t.category, t.urgent, t.status, t.content, t.place, t.caller_name_enc, t.caller_phone_enc, t.parent_id, t.department_id, t.due_at, t.created_at, t.created_by, t.updated_at, t.closed_at, t.satisfaction, t.escalated_at, t.supervisions, t.version FROM tickets t";
 
 fn ticket_from(vault: &Vault, r: &Row) -> Result<Ticket> {
     let id: Uuid = r.get(0)?;
@@ -215,11 +215,12 @@ fn ticket_from(vault: &Vault, r: &Row) -> Result<Ticket> {
             .map(|b| vault.open(field, id, &b))
             .transpose()
     };
+    let day = parse_day(&r.get::<String>(3)?)?;
     Ok(Ticket {
         id,
         site_id: r.get(1)?,
-        number: r.get(2)?,
-        day: parse_day(&r.get::<String>(3)?)?,
+        number: seq_number(day, r.get(2)?),
+        day,
         channel: decode(Channel::parse(&r.get::<String>(4)?), "channel")?,
         category: decode(Category::parse(&r.get::<String>(5)?), "category")?,
         urgent: r.get(6)?,
@@ -260,58 +261,65 @@ pub struct Intake<'a> {
     pub bands: &'a [i64],
 }
 
-/// Takes a ticket inside `tx`: its number, row, band keys, term counts and the first
-/// timeline entry. Returns the number.
-pub async fn create(tx: &mut Tx, vault: &Vault, i: &Intake<'_>) -> Result<String> {
-    let day = beijing(i.now).date();
-    let seq: i64 = tx
-        .query_one(
+/// The number of the `seq`-th ticket of `day`.
+fn seq_number(day: Date, seq: i64) -> String {
+    fangkong_domain::hotline::number(day, u32::try_from(seq).unwrap_or(u32::MAX))
+}
+
+/// The statements that take a ticket, for the group-commit writer: the day's next
+/// sequence number (the first statement returns it), the row, its band keys, its term
+/// counts and the first timeline entry.
+pub fn create_ops(vault: &Vault, i: &Intake<'_>) -> Vec<Op> {
+    let day = day_text(beijing(i.now).date());
+    let t = i.ticket;
+    let mut ops = vec![
+        Op::returning(
             "INSERT INTO ticket_numbers (day, last) VALUES ($1, 1)
              ON CONFLICT (day) DO UPDATE SET last = ticket_numbers.last + 1 RETURNING last",
-            &params![day_text(day)],
-        )
-        .await?
-        .get(0)?;
-    let number = fangkong_domain::hotline::number(day, u32::try_from(seq).unwrap_or(u32::MAX));
-    let t = i.ticket;
-    tx.execute(
-        "INSERT INTO tickets (id, site_id, number, day, channel, category, urgent, status, content, place,
-             caller_name_enc, caller_phone_enc, caller_phone_mac, due_at, created_at, created_by, updated_at, version)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'new', $8, $9, $10, $11, $12, $13, $14, $15, $14, 1)",
-        &params![
-            i.id,
-            i.site,
-            number.as_str(),
-            day_text(day),
-            t.channel.as_str(),
-            t.category.as_str(),
-            t.urgent,
-            t.content.as_str(),
-            t.place.as_str(),
-            t.caller_name.as_ref().map(|n| vault.seal(CALLER_NAME, i.id, n.as_str())),
-            t.caller_phone.as_ref().map(|p| vault.seal(CALLER_PHONE, i.id, p.as_str())),
-            t.caller_phone.as_ref().map(|p| phone_lookup(vault, p.as_str())),
-            i.due_at,
-            i.now,
-            i.created_by
-        ],
-    )
-    .await?;
-    for chunk in i.bands.chunks(20) {
-        let mut sql = String::from("INSERT INTO ticket_bands (key, ticket_id, created_at) VALUES ");
-        let mut values = Vec::new();
-        for (n, key) in chunk.iter().enumerate() {
-            if n > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("(${}, ${}, ${})", n * 3 + 1, n * 3 + 2, n * 3 + 3));
-            values.extend([Value::from(*key), Value::from(i.id), Value::from(i.now)]);
-        }
-        tx.execute(&sql, &values).await?;
+            params![day.as_str()],
+        ),
+        Op::new(
+            "INSERT INTO tickets (id, site_id, seq, day, channel, category, urgent, status, content, place,
+                 caller_name_enc, caller_phone_enc, caller_phone_mac, due_at, created_at, created_by, updated_at, version)
+             VALUES ($1, $2, (SELECT last FROM ticket_numbers WHERE day = $3), $3, $4, $5, $6, 'new', $7, $8,
+                 $9, $10, $11, $12, $13, $14, $13, 1)",
+            params![
+                i.id,
+                i.site,
+                day.as_str(),
+                t.channel.as_str(),
+                t.category.as_str(),
+                t.urgent,
+                t.content.as_str(),
+                t.place.as_str(),
+                t.caller_name.as_ref().map(|n| vault.seal(CALLER_NAME, i.id, n.as_str())),
+                t.caller_phone.as_ref().map(|p| vault.seal(CALLER_PHONE, i.id, p.as_str())),
+                t.caller_phone.as_ref().map(|p| phone_lookup(vault, p.as_str())),
+                i.due_at,
+                i.now,
+                i.created_by
+            ],
+        ),
+    ];
+    for key in i.bands {
+        ops.push(Op::new(
+            "INSERT INTO ticket_bands (key, ticket_id, created_at) VALUES ($1, $2, $3)",
+            params![*key, i.id, i.now],
+        ));
+        ops.push(Op::new(
+            "INSERT INTO ticket_band_days (site_id, day, key, n) VALUES ($1, $2, $3, 1)
+             ON CONFLICT (site_id, day, key) DO UPDATE SET n = ticket_band_days.n + 1",
+            params![i.site, day.as_str(), *key],
+        ));
     }
-    add_terms(tx, i.site, day, i.terms).await?;
-    event(
-        tx,
+    ops.extend(i.terms.iter().map(|term| {
+        Op::new(
+            "INSERT INTO ticket_term_days (site_id, day, term, n) VALUES ($1, $2, $3, 1)
+             ON CONFLICT (site_id, day, term) DO UPDATE SET n = ticket_term_days.n + 1",
+            params![i.site, day.as_str(), term.as_str()],
+        )
+    }));
+    ops.push(event_op(
         i.event_id,
         i.id,
         i.now,
@@ -319,26 +327,29 @@ pub async fn create(tx: &mut Tx, vault: &Vault, i: &Intake<'_>) -> Result<String
         EventKind::Created,
         None,
         "",
-    )
-    .await?;
-    Ok(number)
+    ));
+    ops
 }
 
-async fn add_terms(tx: &mut Tx, site: Uuid, day: Date, terms: &[String]) -> Result<()> {
-    for chunk in terms.chunks(50) {
-        let mut sql = String::from("INSERT INTO ticket_term_days (site_id, day, term, n) VALUES ");
-        let mut values = vec![Value::from(site), Value::from(day_text(day))];
-        for (n, term) in chunk.iter().enumerate() {
-            if n > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("($1, $2, ${}, 1)", n + 3));
-            values.push(Value::from(term.as_str()));
-        }
-        sql.push_str(" ON CONFLICT (site_id, day, term) DO UPDATE SET n = ticket_term_days.n + 1");
-        tx.execute(&sql, &values).await?;
-    }
-    Ok(())
+/// The number a ticket got, from the counts of [`create_ops`] (its first statement).
+pub fn created_number(now: OffsetDateTime, counts: &[u64]) -> String {
+    let seq = counts.first().copied().unwrap_or_default();
+    seq_number(beijing(now).date(), i64::try_from(seq).unwrap_or(i64::MAX))
+}
+
+fn event_op(
+    id: Uuid,
+    ticket: Uuid,
+    at: OffsetDateTime,
+    actor: &str,
+    kind: EventKind,
+    department: Option<Uuid>,
+    detail: &str,
+) -> Op {
+    Op::new(
+        "INSERT INTO ticket_events (id, ticket_id, at, actor, kind, department_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        params![id, ticket, at, actor, kind.as_str(), department, detail],
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -352,11 +363,8 @@ async fn event(
     department: Option<Uuid>,
     detail: &str,
 ) -> Result<()> {
-    tx.execute(
-        "INSERT INTO ticket_events (id, ticket_id, at, actor, kind, department_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &params![id, ticket, at, actor, kind.as_str(), department, detail],
-    )
-    .await?;
+    let op = event_op(id, ticket, at, actor, kind, department, detail);
+    tx.execute(op.sql, &op.params).await?;
     Ok(())
 }
 
@@ -369,10 +377,13 @@ pub async fn get(store: &Store, vault: &Vault, id: Uuid) -> Result<Option<Ticket
 }
 
 pub async fn by_number(store: &Store, vault: &Vault, number: &str) -> Result<Option<Ticket>> {
+    let Some((day, seq)) = fangkong_domain::hotline::parse_number(number) else {
+        return Ok(None);
+    };
     store
         .query_opt(
-            &format!("{TICKET} WHERE t.number = $1"),
-            &params![number.trim().to_ascii_uppercase()],
+            &format!("{TICKET} WHERE t.day = $1 AND t.seq = $2"),
+            &params![day_text(day), seq],
         )
         .await?
         .map(|r| ticket_from(vault, &r))
@@ -748,14 +759,24 @@ pub async fn overdue_unescalated(
         .collect()
 }
 
-/// A possible duplicate of a ticket being taken.
+/// A possible duplicate of a ticket being taken: what the suggestion shows (no personal
+/// field is opened for it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
-    pub ticket: Ticket,
+    pub id: Uuid,
+    pub site_id: Uuid,
+    pub number: String,
+    pub status: Status,
+    pub category: Category,
+    pub content: String,
+    pub created_at: OffsetDateTime,
     /// Shares at least one MinHash band.
     pub similar_text: bool,
     pub same_caller: bool,
 }
+
+/// The most candidates of each kind read for one intake (the newest).
+const CANDIDATES: i64 = 100;
 
 /// Tickets of `sites` since `since` sharing a band key or the caller's phone, newest first.
 pub async fn candidates(
@@ -765,7 +786,6 @@ pub async fn candidates(
     bands: &[i64],
     phone: Option<&str>,
     since: OffsetDateTime,
-    limit: i64,
 ) -> Result<Vec<Candidate>> {
     let mut hits: HashMap<Uuid, (bool, bool)> = HashMap::new();
     if !bands.is_empty() {
@@ -775,7 +795,9 @@ pub async fn candidates(
         for r in store
             .query(
                 &format!(
-                    "SELECT DISTINCT ticket_id FROM ticket_bands WHERE created_at >= $1 AND key IN ({list})"
+                    "SELECT ticket_id, MAX(created_at) FROM ticket_bands
+                     WHERE created_at >= $1 AND key IN ({list})
+                     GROUP BY ticket_id ORDER BY MAX(created_at) DESC LIMIT {CANDIDATES}"
                 ),
                 &values,
             )
@@ -787,7 +809,10 @@ pub async fn candidates(
     if let Some(p) = phone {
         for r in store
             .query(
-                "SELECT id FROM tickets WHERE caller_phone_mac = $1 AND created_at >= $2",
+                &format!(
+                    "SELECT id FROM tickets WHERE caller_phone_mac = $1 AND created_at >= $2
+                 ORDER BY created_at DESC LIMIT {CANDIDATES}"
+                ),
                 &params![phone_lookup(vault, p), since],
             )
             .await?
@@ -796,21 +821,39 @@ pub async fn candidates(
         }
     }
     let ids: Vec<Uuid> = hits.keys().copied().collect();
-    let mut out: Vec<Candidate> = by_ids(store, vault, &ids)
-        .await?
-        .into_iter()
-        .filter(|t| sites.contains(&t.site_id))
-        .map(|t| {
-            let (similar_text, same_caller) = hits[&t.id];
-            Candidate {
-                ticket: t,
+    let mut out: Vec<Candidate> = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let (list, values) = id_list(chunk, 1);
+        for r in store
+            .query(
+                &format!(
+                    "SELECT id, site_id, seq, status, category, content, created_at, day
+                     FROM tickets WHERE id IN ({list})"
+                ),
+                &values,
+            )
+            .await?
+        {
+            let id: Uuid = r.get(0)?;
+            let site_id: Uuid = r.get(1)?;
+            if !sites.contains(&site_id) {
+                continue;
+            }
+            let (similar_text, same_caller) = hits[&id];
+            out.push(Candidate {
+                id,
+                site_id,
+                number: seq_number(parse_day(&r.get::<String>(7)?)?, r.get(2)?),
+                status: decode(Status::parse(&r.get::<String>(3)?), "status")?,
+                category: decode(Category::parse(&r.get::<String>(4)?), "category")?,
+                content: r.get(5)?,
+                created_at: r.get(6)?,
                 similar_text,
                 same_caller,
-            }
-        })
-        .collect();
-    out.sort_by_key(|c| std::cmp::Reverse(c.ticket.created_at));
-    out.truncate(usize::try_from(limit).unwrap_or(0));
+            });
+        }
+    }
+    out.sort_by_key(|c| std::cmp::Reverse(c.created_at));
     Ok(out)
 }
 
@@ -1043,7 +1086,7 @@ pub async fn day_texts(
     store
         .query(
             &format!(
-                "SELECT id, number, category, content FROM tickets WHERE day = $1 AND site_id IN ({list}) ORDER BY created_at"
+                "SELECT id, seq, category, content FROM tickets WHERE day = $1 AND site_id IN ({list}) ORDER BY created_at"
             ),
             &values,
         )
@@ -1052,7 +1095,7 @@ pub async fn day_texts(
         .map(|r| {
             Ok((
                 r.get(0)?,
-                r.get(1)?,
+                seq_number(day, r.get(1)?),
                 decode(Category::parse(&r.get::<String>(2)?), "category")?,
                 r.get(3)?,
             ))
@@ -1060,37 +1103,40 @@ pub async fn day_texts(
         .collect()
 }
 
-/// Per day from `from` to `until`, how many tickets of `sites` share a band key with
-/// `bands` (the baseline of a near-duplicate cluster).
-pub async fn band_series(
+/// Per day from `from` to `until` and per band key of `keys`: how many tickets of `sites`
+/// had that key (the baselines of near-duplicate clusters).
+pub async fn band_day_counts(
     store: &Store,
     sites: &[Uuid],
-    bands: &[i64],
-    from: OffsetDateTime,
-    until: OffsetDateTime,
-) -> Result<Vec<(Date, i64)>> {
-    if bands.is_empty() || sites.is_empty() {
-        return Ok(Vec::new());
+    keys: &[i64],
+    from: Date,
+    until: Date,
+) -> Result<HashMap<(Date, i64), i64>> {
+    let mut out = HashMap::new();
+    if keys.is_empty() || sites.is_empty() {
+        return Ok(out);
     }
-    let keys = placeholders(3, bands.len());
-    let (list, more) = id_list(sites, 3 + bands.len());
-    let mut values = vec![Value::from(from), Value::from(until)];
-    values.extend(bands.iter().map(|b| Value::from(*b)));
-    values.extend(more);
-    store
-        .query(
-            &format!(
-                "SELECT t.day, CAST(COUNT(*) AS BIGINT) FROM tickets t WHERE t.id IN (
-                     SELECT b.ticket_id FROM ticket_bands b
-                     WHERE b.created_at >= $1 AND b.created_at < $2 AND b.key IN ({keys}))
-                 AND t.site_id IN ({list}) GROUP BY t.day"
-            ),
-            &values,
-        )
-        .await?
-        .iter()
-        .map(|r| Ok((parse_day(&r.get::<String>(0)?)?, r.get(1)?)))
-        .collect()
+    for chunk in keys.chunks(400) {
+        let list = placeholders(3, chunk.len());
+        let (sites_list, more) = id_list(sites, 3 + chunk.len());
+        let mut values = vec![Value::from(day_text(from)), Value::from(day_text(until))];
+        values.extend(chunk.iter().map(|k| Value::from(*k)));
+        values.extend(more);
+        for r in store
+            .query(
+                &format!(
+                    "SELECT day, key, CAST(SUM(n) AS BIGINT) FROM ticket_band_days
+                     WHERE day >= $1 AND day <= $2 AND key IN ({list}) AND site_id IN ({sites_list})
+                     GROUP BY day, key"
+                ),
+                &values,
+            )
+            .await?
+        {
+            out.insert((parse_day(&r.get::<String>(0)?)?, r.get(1)?), r.get(2)?);
+        }
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ use tantivy::schema::{
 };
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 fn fail(e: impl std::fmt::Display) -> StoreError {
@@ -425,7 +425,7 @@ pub async fn docs(store: &Store, ids: &[Uuid]) -> Result<Vec<Doc>> {
         let rows = store
             .query(
                 &format!(
-                    "SELECT id, number, site_id, category, status, created_at, content, place, updated_at
+                    "SELECT id, seq, site_id, category, status, created_at, content, place, updated_at, day
                      FROM tickets WHERE id IN ({list})"
                 ),
                 &values,
@@ -436,7 +436,14 @@ pub async fn docs(store: &Store, ids: &[Uuid]) -> Result<Vec<Doc>> {
             let id: Uuid = r.get(0)?;
             out.push(Doc {
                 id,
-                number: r.get(1)?,
+                number: fangkong_domain::hotline::number(
+                    Date::parse(
+                        &r.get::<String>(9)?,
+                        &time::format_description::well_known::Iso8601::DATE,
+                    )
+                    .map_err(|_| StoreError::Decode("day".to_owned()))?,
+                    u32::try_from(r.get::<i64>(1)?).unwrap_or(u32::MAX),
+                ),
                 site: r.get(2)?,
                 departments: deps.get(&id).cloned().unwrap_or_default(),
                 category: Category::parse(&r.get::<String>(3)?)
