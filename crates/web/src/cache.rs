@@ -1,5 +1,6 @@
-//! A short-lived, per-process cache of what every door reading looks up: the account
-//! behind a bearer token, a site with its checkpoints by code, and a site's subtree.
+//! A short-lived, per-process cache of what every door reading and every hotline intake
+//! looks up: the account behind a bearer token, a site with its checkpoints by code, a
+//! site's subtree, and the working calendar.
 //!
 //! Entries live [`TTL`] at most. Any successful change outside the hot recording routes
 //! (a revoked token, a new password, a new site or entrance) empties the cache at once in
@@ -7,6 +8,7 @@
 //! process sharing the database empties its own (LISTEN/NOTIFY on PostgreSQL). The TTL
 //! bounds staleness should a notice be missed.
 
+use fangkong_domain::calendar::Calendar;
 use fangkong_store::accounts::Account;
 use fangkong_store::org::{Checkpoint, Site};
 use fangkong_store::system::Stopwatch;
@@ -36,6 +38,8 @@ struct Maps {
     tokens: HashMap<Vec<u8>, Entry<Account>>,
     sites: HashMap<String, Entry<DoorSite>>,
     subtrees: HashMap<Uuid, Entry<Subtree>>,
+    /// The working calendar with its overrides (one entry, key `()`).
+    calendar: HashMap<(), Entry<Arc<Calendar>>>,
 }
 
 /// The cache; cheap to clone.
@@ -82,6 +86,14 @@ impl Cache {
 
     pub fn put_subtree(&self, root: Uuid, sites: Subtree) {
         self.with(|m| put(&mut m.subtrees, root, sites));
+    }
+
+    pub fn calendar(&self) -> Option<Arc<Calendar>> {
+        self.with(|m| get(&m.calendar, &()))
+    }
+
+    pub fn put_calendar(&self, calendar: Arc<Calendar>) {
+        self.with(|m| put(&mut m.calendar, (), calendar));
     }
 }
 

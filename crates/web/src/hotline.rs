@@ -207,9 +207,28 @@ pub async fn visible(
     Ok((ticket, assigned, reach))
 }
 
-/// The working calendar with the administrators' overrides.
-pub async fn calendar(state: &AppState) -> Result<Calendar, ApiError> {
-    Ok(Calendar::new(store::overrides(&state.store).await?))
+/// The working calendar with the administrators' overrides (cached: a change of an
+/// override empties the cache like any change outside the hot routes).
+pub async fn calendar(state: &AppState) -> Result<Arc<Calendar>, ApiError> {
+    if let Some(hit) = state.cache.calendar() {
+        return Ok(hit);
+    }
+    let cal = Arc::new(Calendar::new(store::overrides(&state.store).await?));
+    state.cache.put_calendar(cal.clone());
+    Ok(cal)
+}
+
+/// The sites of `site`'s subtree (cached).
+async fn subtree(state: &AppState, site: Uuid) -> Result<Vec<Uuid>, ApiError> {
+    let sites = match state.cache.subtree(site) {
+        Some(hit) => hit,
+        None => {
+            let sites = Arc::new(org::subtree_sites(&state.store, site).await?);
+            state.cache.put_subtree(site, sites.clone());
+            sites
+        }
+    };
+    Ok(sites.iter().map(|(id, _)| *id).collect())
 }
 
 fn no_data(e: calendar::NoData) -> ApiError {
@@ -342,11 +361,7 @@ pub async fn take(
         .due(&cal, state.hotline.hours, now)
         .map_err(no_data)?;
     let reach = Reach {
-        sites: org::subtree_sites(&state.store, site.id)
-            .await?
-            .iter()
-            .map(|(id, _)| *id)
-            .collect(),
+        sites: subtree(state, site.id).await?,
         departments: None,
     };
     let bands = text::band_keys(&ticket.content);
@@ -1213,17 +1228,13 @@ async fn post_reveal(
 
 /// Open tickets overdue or due within a day, soonest first.
 pub async fn supervision(state: &AppState, reach: &Reach) -> Result<Vec<Ticket>, ApiError> {
-    let now = state.clock.now();
-    Ok(store::list(
+    Ok(store::due_before(
         &state.store,
         &state.vault,
-        &store::Filter {
-            sites: reach.sites.clone(),
-            departments: reach.departments.clone(),
-            due_before: Some(now + Duration::days(1)),
-            limit: 500,
-            ..store::Filter::default()
-        },
+        &reach.sites,
+        reach.departments.as_deref(),
+        state.clock.now() + Duration::days(1),
+        500,
     )
     .await?)
 }

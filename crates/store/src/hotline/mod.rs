@@ -612,65 +612,34 @@ pub async fn apply(tx: &mut Tx, s: &Step<'_>) -> Result<bool> {
     Ok(true)
 }
 
-/// Filters of a ticket list.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub sites: Vec<Uuid>,
-    /// Only tickets with one of these departments (lead or co-handling).
-    pub departments: Option<Vec<Uuid>>,
-    pub status: Option<Status>,
-    pub category: Option<Category>,
-    pub from: Option<Date>,
-    pub until: Option<Date>,
-    /// Open and due before this instant.
-    pub due_before: Option<OffsetDateTime>,
-    pub limit: i64,
-}
-
-/// Tickets matching `f`, newest first (due soonest first with `due_before`).
-pub async fn list(store: &Store, vault: &Vault, f: &Filter) -> Result<Vec<Ticket>> {
-    if f.sites.is_empty() {
+/// Open tickets of `sites` due before `until`, soonest first; with `departments`, only
+/// those sent to one of them (lead or co-handling).
+pub async fn due_before(
+    store: &Store,
+    vault: &Vault,
+    sites: &[Uuid],
+    departments: Option<&[Uuid]>,
+    until: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<Ticket>> {
+    if sites.is_empty() || departments.is_some_and(<[Uuid]>::is_empty) {
         return Ok(Vec::new());
     }
-    let (sites, mut values) = id_list(&f.sites, 1);
-    let mut sql = format!("{TICKET} WHERE t.site_id IN ({sites})");
-    let mut push = |sql: &mut String, clause: &str, v: Value| {
-        values.push(v);
-        sql.push_str(&clause.replace('?', &format!("${}", values.len())));
-    };
-    if let Some(s) = f.status {
-        push(&mut sql, " AND t.status = ?", Value::from(s.as_str()));
-    }
-    if let Some(c) = f.category {
-        push(&mut sql, " AND t.category = ?", Value::from(c.as_str()));
-    }
-    if let Some(d) = f.from {
-        push(&mut sql, " AND t.day >= ?", Value::from(day_text(d)));
-    }
-    if let Some(d) = f.until {
-        push(&mut sql, " AND t.day <= ?", Value::from(day_text(d)));
-    }
-    if let Some(at) = f.due_before {
-        push(&mut sql, " AND t.due_at < ?", Value::from(at));
-        sql.push_str(" AND t.status IN ('new', 'transferred', 'replied', 'returned')");
-    }
-    if let Some(ds) = &f.departments {
-        if ds.is_empty() {
-            return Ok(Vec::new());
-        }
+    let (list, mut values) = id_list(sites, 3);
+    values.insert(0, Value::from(until));
+    values.insert(1, Value::from(limit));
+    let mut sql = format!(
+        "{TICKET} WHERE t.site_id IN ({list}) AND t.due_at < $1
+           AND t.status IN ('new', 'transferred', 'replied', 'returned')"
+    );
+    if let Some(ds) = departments {
         let (list, more) = id_list(ds, values.len() + 1);
         values.extend(more);
         sql.push_str(&format!(
             " AND t.id IN (SELECT ticket_id FROM ticket_departments WHERE department_id IN ({list}))"
         ));
     }
-    sql.push_str(if f.due_before.is_some() {
-        " ORDER BY t.due_at"
-    } else {
-        " ORDER BY t.created_at DESC"
-    });
-    values.push(Value::from(f.limit));
-    sql.push_str(&format!(" LIMIT ${}", values.len()));
+    sql.push_str(" ORDER BY t.due_at LIMIT $2");
     store
         .query(&sql, &values)
         .await?
@@ -770,15 +739,15 @@ pub struct Candidate {
     pub category: Category,
     pub content: String,
     pub created_at: OffsetDateTime,
-    /// Shares at least one MinHash band.
-    pub similar_text: bool,
     pub same_caller: bool,
 }
 
-/// The most candidates of each kind read for one intake (the newest).
-const CANDIDATES: i64 = 100;
+/// The most candidates of each kind read for one intake.
+const CANDIDATES: i64 = 50;
 
-/// Tickets of `sites` since `since` sharing a band key or the caller's phone, newest first.
+/// Tickets of `sites` since `since` sharing band keys (those sharing the most first: the
+/// number of shared bands estimates the similarity) or the caller's phone (the newest),
+/// newest first.
 pub async fn candidates(
     store: &Store,
     vault: &Vault,
@@ -787,7 +756,7 @@ pub async fn candidates(
     phone: Option<&str>,
     since: OffsetDateTime,
 ) -> Result<Vec<Candidate>> {
-    let mut hits: HashMap<Uuid, (bool, bool)> = HashMap::new();
+    let mut hits: HashMap<Uuid, bool> = HashMap::new();
     if !bands.is_empty() {
         let list = placeholders(2, bands.len());
         let mut values = vec![Value::from(since)];
@@ -795,15 +764,16 @@ pub async fn candidates(
         for r in store
             .query(
                 &format!(
-                    "SELECT ticket_id, MAX(created_at) FROM ticket_bands
+                    "SELECT ticket_id FROM ticket_bands
                      WHERE created_at >= $1 AND key IN ({list})
-                     GROUP BY ticket_id ORDER BY MAX(created_at) DESC LIMIT {CANDIDATES}"
+                     GROUP BY ticket_id ORDER BY COUNT(*) DESC, MAX(created_at) DESC
+                     LIMIT {CANDIDATES}"
                 ),
                 &values,
             )
             .await?
         {
-            hits.entry(r.get(0)?).or_default().0 = true;
+            hits.entry(r.get(0)?).or_default();
         }
     }
     if let Some(p) = phone {
@@ -817,7 +787,7 @@ pub async fn candidates(
             )
             .await?
         {
-            hits.entry(r.get(0)?).or_default().1 = true;
+            hits.insert(r.get(0)?, true);
         }
     }
     let ids: Vec<Uuid> = hits.keys().copied().collect();
@@ -839,7 +809,7 @@ pub async fn candidates(
             if !sites.contains(&site_id) {
                 continue;
             }
-            let (similar_text, same_caller) = hits[&id];
+            let same_caller = hits[&id];
             out.push(Candidate {
                 id,
                 site_id,
@@ -848,7 +818,6 @@ pub async fn candidates(
                 category: decode(Category::parse(&r.get::<String>(4)?), "category")?,
                 content: r.get(5)?,
                 created_at: r.get(6)?,
-                similar_text,
                 same_caller,
             });
         }
