@@ -14,6 +14,8 @@
 //! (defaults 50000 and 100). With `FANGKONG_BENCH_DATABASE_URL=postgres://…` it runs on
 //! that (empty) PostgreSQL database instead.
 
+mod common;
+use common::report;
 use fangkong_cli::config::{Database, Settings};
 use fangkong_cli::server;
 use fangkong_domain::clock::{FixedClock, SequentialIds};
@@ -31,23 +33,6 @@ use uuid::Uuid;
 const DAYS: i64 = 20;
 /// 16:00 in Beijing on the last day (a Monday, a working day).
 const NOW: OffsetDateTime = datetime!(2020-03-02 08:00 UTC);
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn report(name: &str, mut ms: Vec<f64>) {
-    ms.sort_by(f64::total_cmp);
-    println!(
-        "{name}: {} runs, p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        ms.len(),
-        percentile(&ms, 0.5),
-        percentile(&ms, 0.95),
-        percentile(&ms, 0.99),
-        ms[ms.len() - 1]
-    );
-}
 
 /// A small deterministic generator.
 struct Rng(u64);

@@ -10,6 +10,8 @@
 //! on that PostgreSQL database instead, which must be empty (a new database, or
 //! `?options=-csearch_path%3D<new schema>` as the tests use).
 
+mod common;
+use common::report;
 use fangkong_cli::config::{Database, Settings};
 use fangkong_cli::server;
 use fangkong_domain::clock::{FixedClock, SequentialIds, beijing_day_start, unix_millis};
@@ -21,23 +23,6 @@ use time::{Date, Duration};
 const DAYS: i64 = 30;
 /// 10:00 in Beijing on the 30th day.
 const NOW: time::OffsetDateTime = datetime!(2020-02-27 02:00 UTC);
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn report(name: &str, mut ms: Vec<f64>) {
-    ms.sort_by(f64::total_cmp);
-    println!(
-        "{name}: {} runs, p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        ms.len(),
-        percentile(&ms, 0.5),
-        percentile(&ms, 0.95),
-        percentile(&ms, 0.99),
-        ms[ms.len() - 1]
-    );
-}
 
 /// Inserts one site's door records of one day with SQL (the shape the writers store) and
 /// adds the counters the writer keeps for them.

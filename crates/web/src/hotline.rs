@@ -1967,7 +1967,8 @@ pub async fn set_override(
         },
     )
     .await?;
-    let cal = calendar(state).await?;
+    // Read afresh: the cache empties only once this request has been answered.
+    let cal = Calendar::new(store::overrides(&state.store).await?);
     Ok(day_dto(cal.day(date).map_err(no_data)?))
 }
 

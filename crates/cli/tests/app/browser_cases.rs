@@ -75,7 +75,7 @@ pub(crate) async fn sign_in(c: &Client, app: &TestApp, username: &str) {
 }
 
 /// Picks an option of a select found by id.
-async fn choose(c: &Client, select: &str, value: &str) {
+pub(crate) async fn choose(c: &Client, select: &str, value: &str) {
     c.find(Locator::Css(&format!(
         "#{select} option[value=\"{value}\"]"
     )))

@@ -7,7 +7,7 @@
 //! Skipped like `browser.rs` when Chromium or chromedriver is absent.
 
 use crate::browser::{browser, click, driver, fill, screenshot, text};
-use crate::browser_cases::{path, sign_in, texts, wait_attr, wait_contains, wait_text};
+use crate::browser_cases::{choose, path, sign_in, texts, wait_attr, wait_contains, wait_text};
 use crate::helpers::TestApp;
 use fantoccini::{Client, Locator};
 use serde_json::json;
@@ -15,7 +15,8 @@ use serde_json::json;
 /// What the caller says, with markup that must stay text.
 const CONTENT: &str = "曲溪街道某大药房口罩卖50元一个 <img src=x onerror=alert(1)>";
 
-async fn choose(c: &Client, css: &str) {
+/// Clicks the element `css` finds (a checkbox without an id).
+async fn click_css(c: &Client, css: &str) {
     c.find(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("no {css}: {e}"))
@@ -51,8 +52,8 @@ async fn a_call_is_taken_transferred_answered_followed_up_and_closed() {
     sign_in(&c, &app, "hotline").await;
     c.goto(&app.url("/hotline")).await.unwrap();
     wait_text(&c, "h1", "政务热线工单").await;
-    choose(&c, "#channel option[value=\"phone\"]").await;
-    choose(&c, "#category option[value=\"price_gouging\"]").await;
+    choose(&c, "channel", "phone").await;
+    choose(&c, "category", "price_gouging").await;
     fill(&c, "content", CONTENT).await;
     fill(&c, "caller_name", "张三").await;
     fill(&c, "caller_phone", "13800138000").await;
@@ -70,8 +71,8 @@ async fn a_call_is_taken_transferred_answered_followed_up_and_closed() {
     assert!(c.source().await.unwrap().contains("138****8000"));
 
     // Transfer to the market regulator, the health bureau co-handling, in 3 working days.
-    choose(&c, "#department option[value=\"SCJG\"]").await;
-    choose(
+    choose(&c, "department", "SCJG").await;
+    click_css(
         &c,
         "#transfer-form input[name=\"co_department\"][value=\"WJJ\"]",
     )
@@ -103,7 +104,7 @@ async fn a_call_is_taken_transferred_answered_followed_up_and_closed() {
     c.goto(&app.url(&ticket)).await.unwrap();
     click(&c, "accept-submit").await;
     wait_attr(&c, "#ticket-status", "data-status", "accepted").await;
-    choose(&c, "#satisfaction option[value=\"satisfied\"]").await;
+    choose(&c, "satisfaction", "satisfied").await;
     fill(&c, "follow-text", "来电人表示满意").await;
     click(&c, "follow-submit").await;
     wait_attr(&c, "#ticket-status", "data-status", "followed_up").await;
