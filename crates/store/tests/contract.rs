@@ -2800,8 +2800,18 @@ async fn try_exec(
 async fn migration_five(store: &Store) {
     use fangkong_store::cases::{self, AlertSummary};
     migrate::run_until(store, NOW, 4).await.unwrap();
-    seeded(store).await;
+    // A site of schema 4 (the demo needs the newest schema).
     let ids = ids();
+    let mut tx = store.begin().await.unwrap();
+    org::insert_site(
+        &mut tx,
+        ids.new_id(),
+        &new_site("JD", SiteKind::District, None),
+        NOW,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
     let jd = site_id(store, "JD").await;
     let hook = ids.new_id();
     exec(
@@ -2842,7 +2852,7 @@ async fn migration_five(store: &Store) {
         )
         .await;
     }
-    let report = migrate::run(store, NOW).await.unwrap();
+    let report = migrate::run_until(store, NOW, 5).await.unwrap();
     assert_eq!(report.applied, [5]);
     let counts = fangkong_store::screening::daily_counts(store, jd, NOW.date())
         .await
@@ -2897,3 +2907,174 @@ async fn migration_five(store: &Store) {
     );
     tx.commit().await.unwrap();
 }
+
+/// The hotline's store on both backends: intake through the group-commit writer (the
+/// day's numbers in order), duplicate candidates by band and by caller, term and band-key
+/// counts, a workflow step with its version check, the supervision list, numbers read
+/// back, calendar overrides, and the search index fed from the stored tickets.
+async fn hotline_tickets(store: &Store) {
+    use fangkong_domain::calendar::check_override;
+    use fangkong_domain::hotline::text::{band_keys, terms};
+    use fangkong_domain::hotline::{EventKind, Intake, Status, check_intake};
+    use fangkong_store::hotline::{self, Change, Step, search};
+    seeded(store).await;
+    let (vault, ids) = (vault(), ids());
+    let jd = site_id(store, "JD").await;
+    let texts = [
+        "曲溪街道XX大药房口罩卖50元一个，明显哄抬物价",
+        "曲溪街道XX大药房口罩50元一个，哄抬物价",
+        "请问从湖北返乡需要居家隔离多少天",
+    ];
+    let mut made = Vec::new();
+    for (n, content) in texts.iter().enumerate() {
+        let ticket = check_intake(&Intake {
+            channel: "phone",
+            category: "price_gouging",
+            content,
+            caller_phone: Some(if n < 2 { "13800138000" } else { "13900139000" }),
+            ..Intake::default()
+        })
+        .unwrap();
+        let (id, at) = (ids.new_id(), NOW + Duration::minutes(n as i64));
+        let ops = hotline::create_ops(
+            &vault,
+            &hotline::Intake {
+                id,
+                event_id: ids.new_id(),
+                site: jd,
+                ticket: &ticket,
+                due_at: at + Duration::days(3),
+                created_by: "hotline",
+                now: at,
+                terms: &terms(content),
+                bands: &band_keys(content),
+            },
+        );
+        let counts = store.write(ops).await.unwrap();
+        assert_eq!(
+            hotline::created_number(at, &counts),
+            format!("RX20200129-{:04}", n + 1)
+        );
+        made.push(id);
+    }
+    let first = hotline::by_number(store, &vault, "rx20200129-0001")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.id, made[0]);
+    assert_eq!(first.caller_phone.as_deref(), Some("13800138000"));
+    assert_eq!(first.status, Status::New);
+
+    // Candidates: the near-duplicate by its bands, the same caller by the phone's HMAC.
+    let found = hotline::candidates(
+        store,
+        &vault,
+        &[jd],
+        &band_keys(texts[1]),
+        Some("13800138000"),
+        NOW - Duration::days(7),
+    )
+    .await
+    .unwrap();
+    let ids_found: BTreeSet<Uuid> = found.iter().map(|c| c.id).collect();
+    assert_eq!(ids_found, BTreeSet::from([made[0], made[1]]));
+    assert!(found.iter().all(|c| c.same_caller));
+    let series = hotline::term_series(store, &[jd], NOW.date(), NOW.date(), 2)
+        .await
+        .unwrap();
+    assert_eq!(series["口罩"], vec![(NOW.date(), 2)]);
+    assert!(
+        !series.contains_key("隔离"),
+        "counted once: below the minimum"
+    );
+    let keys = band_keys(texts[0]);
+    let per_key = hotline::band_day_counts(store, &[jd], &keys, NOW.date(), NOW.date())
+        .await
+        .unwrap();
+    assert!(
+        keys.iter()
+            .any(|k| per_key.get(&(NOW.date(), *k)) == Some(&2))
+    );
+
+    // A transfer step, then the same version again: refused, nothing written.
+    let dept = hotline::departments(store, &[jd]).await.unwrap()[0].clone();
+    let step = |version| Step {
+        ticket: made[0],
+        version,
+        to: Status::Transferred,
+        event_id: ids.new_id(),
+        kind: EventKind::Transferred,
+        at: NOW,
+        actor: "hotline",
+        department: Some(dept.id),
+        detail: "请核查",
+        change: Change::Transfer {
+            lead: dept.id,
+            co: Vec::new(),
+            due_at: NOW + Duration::hours(2),
+        },
+    };
+    let mut tx = store.begin().await.unwrap();
+    assert!(hotline::apply(&mut tx, &step(1)).await.unwrap());
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert!(!hotline::apply(&mut tx, &step(1)).await.unwrap());
+    drop(tx);
+    let timeline = hotline::timeline(store, made[0]).await.unwrap();
+    assert_eq!(timeline.len(), 2);
+    assert_eq!(timeline[1].department.as_deref(), Some(dept.name.as_str()));
+    let due = hotline::due_before(
+        store,
+        &vault,
+        &[jd],
+        Some(&[dept.id]),
+        NOW + Duration::days(1),
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(due.iter().map(|t| t.id).collect::<Vec<_>>(), [made[0]]);
+    assert_eq!(
+        hotline::count_overdue(store, &[jd], NOW + Duration::days(4))
+            .await
+            .unwrap(),
+        3
+    );
+
+    // Calendar overrides.
+    let o = check_override(NOW.date(), true, "应急值班").unwrap();
+    hotline::set_override(store, NOW.date(), Some(&o), "admin", NOW)
+        .await
+        .unwrap();
+    assert_eq!(hotline::overrides(store).await.unwrap(), [o]);
+    hotline::set_override(store, NOW.date(), None, "admin", NOW)
+        .await
+        .unwrap();
+    assert!(hotline::overrides(store).await.unwrap().is_empty());
+
+    // The index, fed from the stored tickets: two and one-character words, the department.
+    let index = search::TicketIndex::open(None).unwrap();
+    let docs = search::docs(store, &made).await.unwrap();
+    index.write(&docs, NOW).unwrap();
+    assert_eq!(index.watermark().unwrap(), Some(NOW));
+    let find = |text: &str, departments: Option<Vec<Uuid>>| {
+        index
+            .search(&search::Search {
+                text: text.to_owned(),
+                sites: vec![jd],
+                departments,
+                limit: 10,
+                ..search::Search::default()
+            })
+            .unwrap()
+    };
+    assert_eq!(find("口罩", None).total, 2);
+    assert_eq!(find("药", None).total, 2);
+    assert_eq!(find("隔离", None).ids, [made[2]]);
+    assert_eq!(find("口罩", Some(vec![dept.id])).ids, [made[0]]);
+    assert_eq!(find("RX20200129-0003", None).ids, [made[2]]);
+}
+contract!(
+    hotline_tickets_are_stored_found_and_counted,
+    hotline_tickets
+);

@@ -1827,6 +1827,27 @@ pub async fn find_answers(
         .collect())
 }
 
+/// Answers of the knowledge base that mention any term of `content` (for answering a
+/// ticket directly), those mentioning most first, five at most.
+pub async fn suggest_answers(
+    state: &AppState,
+    sites: &[Uuid],
+    content: &str,
+) -> Result<Vec<store::Answer>, ApiError> {
+    let terms = text::terms(content);
+    let mut scored: Vec<(usize, store::Answer)> = store::answers(&state.store, sites, false)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let hay = format!("{}\n{}", a.title, a.body);
+            (terms.iter().filter(|t| hay.contains(t.as_str())).count(), a)
+        })
+        .filter(|(n, _)| *n > 0)
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0));
+    Ok(scored.into_iter().take(5).map(|(_, a)| a).collect())
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct AnswerQuery {
     pub q: Option<String>,

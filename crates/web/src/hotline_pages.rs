@@ -133,6 +133,10 @@ struct Workbench {
     hits: Vec<(Hit, &'static str, &'static str)>,
     due: Vec<Line>,
     hot: Vec<(String, u32, f64)>,
+    /// Today's summary (for the roles that read summaries).
+    summary: Option<api::Summary>,
+    /// Category and satisfaction labels of the summary.
+    summary_labels: Vec<(&'static str, i64)>,
     can_summary: bool,
     can_manage: bool,
 }
@@ -209,16 +213,32 @@ async fn workbench_page(
     )
     .await?;
     let today = beijing(state.clock.now()).date();
-    let hot = if reach.departments.is_none() {
-        api::hot_terms(state, &reach.sites, today)
-            .await?
-            .into_iter()
-            .take(10)
-            .map(|t| (t.term, t.today, t.mean))
-            .collect()
+    let summary = if who.can(Permission::HotlineSummary) {
+        Some(api::summary(state, &reach.sites, today).await?)
     } else {
-        Vec::new()
+        None
     };
+    let terms = match &summary {
+        Some(s) => s.hot_terms.clone(),
+        None if reach.departments.is_none() => api::hot_terms(state, &reach.sites, today).await?,
+        None => Vec::new(),
+    };
+    let hot = terms
+        .into_iter()
+        .take(10)
+        .map(|t| (t.term, t.today, t.mean))
+        .collect();
+    let summary_labels = summary.as_ref().map_or_else(Vec::new, |s| {
+        s.by_category
+            .iter()
+            .map(|c| (locale.t(&format!("hotline.category.{}", c.key)), c.n))
+            .chain(
+                s.satisfaction
+                    .iter()
+                    .map(|c| (locale.t(&format!("hotline.satisfaction.{}", c.key)), c.n)),
+            )
+            .collect()
+    });
     Ok(Workbench {
         shell: Shell::of(locale, "/hotline", who),
         can_take: who.can(Permission::HotlineHandle),
@@ -234,6 +254,8 @@ async fn workbench_page(
         hits,
         due,
         hot,
+        summary,
+        summary_labels,
         can_summary: who.can(Permission::HotlineSummary),
         can_manage: who.can(Permission::HotlineManage),
     })
@@ -370,6 +392,8 @@ struct TicketPage {
     is_new: bool,
     /// The steps the status allows, by verb.
     allows: Vec<&'static str>,
+    /// Knowledge-base answers for a direct answer.
+    answers: Vec<store::Answer>,
 }
 
 impl TicketPage {
@@ -435,6 +459,11 @@ async fn ticket_view(
             allows.push(verb);
         }
     }
+    let answers = if allows.contains(&"answer") {
+        api::suggest_answers(state, &reach.sites, &t.content).await?
+    } else {
+        Vec::new()
+    };
     let events = dto
         .timeline
         .iter()
@@ -482,6 +511,7 @@ async fn ticket_view(
         error,
         is_new: q.new.is_some(),
         allows,
+        answers,
         t: dto,
     })
 }

@@ -2124,6 +2124,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Remove the change",
     ),
     ("calendar.save", "保存", "Save"),
+    ("hotline.summary.today", "今日汇总", "Today's summary"),
     ("nav.hotline", "热线工单", "Hotline"),
     ("role.department", "承办部门", "Department"),
     ("hotline.title", "政务热线工单", "Hotline tickets"),

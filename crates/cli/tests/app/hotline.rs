@@ -257,6 +257,29 @@ async fn flow(app: &TestApp) {
         422
     );
 
+    // The knowledge base: an answer the group keeps, offered on a ticket about masks.
+    let kb = json(
+        app.post_as(
+            "/api/v1/hotline/answers",
+            &json!({"title": "口罩价格投诉怎么处理", "body": "转区市场监督管理局核查，一般三个工作日内答复。", "published": true}),
+            h,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(kb["published"], true);
+    assert_eq!(
+        app.post_as(
+            "/api/v1/hotline/answers",
+            &json!({"title": " ", "body": "x"}),
+            h
+        )
+        .await
+        .status(),
+        422
+    );
+
     // Stored XSS stays text in the JSON and the page.
     let x = json(
         app.post_as(
@@ -278,6 +301,7 @@ async fn flow(app: &TestApp) {
         .await
         .unwrap();
     assert!(page.contains("alert(1)") && page.contains("口罩"));
+    assert!(page.contains("id=\"kb-suggestions\"") && page.contains("口罩价格投诉怎么处理"));
     assert!(!page.contains("<script>alert(1)"));
 
     // The day's report carries the hotline section.
@@ -312,6 +336,11 @@ async fn flow(app: &TestApp) {
     let similar = page("/hotline/similar?content=%E6%9B%B2%E6%BA%AA%E8%A1%97%E9%81%93XX%E5%A4%A7%E8%8D%AF%E6%88%BF%E5%8F%A3%E7%BD%A950%E5%85%83%E4%B8%80%E4%B8%AA%EF%BC%8C%E5%93%84%E6%8A%AC%E7%89%A9%E4%BB%B7").await;
     assert!(similar.contains(&number), "{similar}");
     assert!(page("/hotline/hot").await.contains("id=\"hot-tickets\""));
+    let workbench = page("/hotline").await;
+    assert!(
+        workbench.contains("id=\"summary-total\""),
+        "the day's summary on the hotline page"
+    );
     let settings = page("/hotline/settings").await;
     assert!(settings.contains("区市场监督管理局") && settings.contains("department"));
     let cal = page("/calendar?month=2020-02").await;
