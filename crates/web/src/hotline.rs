@@ -1844,7 +1844,7 @@ pub async fn suggest_answers(
         })
         .filter(|(n, _)| *n > 0)
         .collect();
-    scored.sort_by(|a, b| b.0.cmp(&a.0));
+    scored.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
     Ok(scored.into_iter().take(5).map(|(_, a)| a).collect())
 }
 
